@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { createSchema, createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createViewerVerifier } from './auth.js';
+import { createContextFactory, type GatewayContext, type Upstreams } from './context.js';
+import type { ServiceName } from './errors.js';
+import { toGraphQLError } from './errors.js';
+import { EXAMPLE_QUERY } from './graphiql.js';
+import { createUpstreamClient } from './http/upstream-client.js';
+import type { Logger } from './logger.js';
+import { resolvers } from './resolvers/index.js';
+import { createCatalogService } from './upstreams/catalog/client.js';
+import { createPromoService } from './upstreams/promo/client.js';
+import { createRecommendationsService } from './upstreams/recommendations/client.js';
+
+// schema.graphql sits at the package root, one level above both src/ and dist/.
+const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
+
+/** What the gateway needs to run; `loadConfig` provides most of it. */
+export type GatewayOptions = {
+  upstreamUrls: Record<ServiceName, string>;
+  timeoutsMs: Record<ServiceName, number>;
+  jwtSecret: string;
+  logger: Logger;
+};
+
+export type Gateway = YogaServerInstance<object, GatewayContext>;
+
+/** Builds the gateway as a fetch handler. It never listens: see main.ts. */
+export function createGateway(options: GatewayOptions): Gateway {
+  const upstreams = createUpstreams(options);
+  return createYoga<object, GatewayContext>({
+    schema: createSchema<GatewayContext>({ typeDefs, resolvers }),
+    context: createContextFactory({
+      upstreams,
+      verifyViewer: createViewerVerifier(options.jwtSecret),
+    }),
+    logging: options.logger,
+    // Never expose internals, whatever NODE_ENV says: details go to the log.
+    maskedErrors: { maskError: toGraphQLError, isDev: false },
+    graphiql: { title: 'Bookshop homepage BFF', defaultQuery: EXAMPLE_QUERY },
+    // Inlined assets: GraphiQL works with no access to a CDN.
+    renderGraphiQL,
+    landingPage: false,
+  });
+}
+
+/** The long-lived upstream services, one HTTP client each. */
+function createUpstreams({ upstreamUrls, timeoutsMs, logger }: GatewayOptions): Upstreams {
+  const client = (service: ServiceName) =>
+    createUpstreamClient({
+      service,
+      baseUrl: upstreamUrls[service],
+      timeoutMs: timeoutsMs[service],
+      logger,
+    });
+  return {
+    promo: createPromoService(client('promo'), logger),
+    recommendations: createRecommendationsService(client('recommendations'), logger),
+    catalog: createCatalogService(client('catalog'), logger),
+  };
+}

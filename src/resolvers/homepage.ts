@@ -1,0 +1,23 @@
+import type { HomepageResolvers } from '../__generated__/resolvers-types.js';
+import { badUserInput } from '../errors.js';
+
+/** Homepage carries nothing itself; see Query.homepage. */
+export type HomepageModel = Record<string, never>;
+
+export const RECOMMENDATIONS_LIMIT = { min: 1, max: 50 } as const;
+
+export const Homepage: HomepageResolvers = {
+  promo: (_parent, _args, { upstreams, signal }) => upstreams.promo.activePromotions(signal),
+
+  recommendations: (_parent, { limit }, { upstreams, viewer, signal }) => {
+    const { min, max } = RECOMMENDATIONS_LIMIT;
+    if (limit == null || limit < min || limit > max) {
+      throw badUserInput(
+        `recommendations(limit:) must be between ${min} and ${max}; got ${limit}.`,
+      );
+    }
+    return viewer.kind === 'user'
+      ? upstreams.recommendations.forUser(viewer.userId, limit, signal)
+      : upstreams.recommendations.popular(limit, signal);
+  },
+};

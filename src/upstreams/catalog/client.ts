@@ -1,0 +1,26 @@
+import type { UpstreamClient } from '../../http/upstream-client.js';
+import type { Logger } from '../../logger.js';
+import { parseListPayload } from '../parse-payload.js';
+import { Book, BooksEnvelope, MAX_IDS_PER_REQUEST } from './schema.js';
+
+export type CatalogService = {
+  /**
+   * Books by id, in one request. Ids the catalog does not know are absent from the
+   * map. Callers batch (see loaders/book-loader.ts); more than 100 ids is a bug.
+   */
+  booksByIds(ids: readonly string[], signal?: AbortSignal): Promise<Map<string, Book>>;
+};
+
+export function createCatalogService(http: UpstreamClient, logger: Logger): CatalogService {
+  const envelope = BooksEnvelope.transform(({ books }) => ({ items: books }));
+  return {
+    async booksByIds(ids, signal) {
+      if (ids.length > MAX_IDS_PER_REQUEST) {
+        throw new RangeError(`At most ${MAX_IDS_PER_REQUEST} ids per request, got ${ids.length}`);
+      }
+      const payload = await http.getJson('books', { searchParams: { ids: ids.join(',') }, signal });
+      const { items } = parseListPayload('catalog', payload, { envelope, item: Book }, logger);
+      return new Map(items.map((book) => [book.id, book]));
+    },
+  };
+}
