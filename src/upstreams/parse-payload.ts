@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { UpstreamError, type ServiceName } from '../errors.js';
 import type { Logger } from '../logger.js';
 
