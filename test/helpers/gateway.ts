@@ -1,0 +1,124 @@
+import { createGateway, type Gateway } from '../../src/app.js';
+import { signToken } from '../../src/auth.js';
+import type { ServiceName } from '../../src/errors.js';
+import { silentLogger, type Logger } from '../../src/logger.js';
+import { catalogHandler, promoHandler, recommendationsHandler } from './fixtures.js';
+import { startUpstream, type Handler, type Upstream } from './upstream.js';
+
+export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256!';
+
+export type GraphQLResult = {
+  status: number;
+  headers: Headers;
+  body: {
+    data?: Record<string, any> | null; // eslint-disable-line @typescript-eslint/no-explicit-any -- test seam: JSON of any shape
+    errors?: Array<{
+      message: string;
+      path?: Array<string | number>;
+      extensions?: Record<string, unknown>;
+    }>;
+  };
+};
+
+export type TestBed = {
+  gateway: Gateway;
+  upstreams: Record<ServiceName, Upstream>;
+  /** POSTs a GraphQL request through `gateway.fetch`. */
+  query(
+    query: string,
+    options?: { variables?: Record<string, unknown>; authorization?: string },
+  ): Promise<GraphQLResult>;
+  tokenFor(userId: string): Promise<string>;
+  close(): Promise<void>;
+};
+
+/**
+ * A gateway wired to three real loopback upstreams. Each upstream answers with
+ * the healthy fixtures unless a handler (or a ready URL) is given for it.
+ */
+export async function startTestBed(
+  options: {
+    handlers?: Partial<Record<ServiceName, Handler>>;
+    urls?: Partial<Record<ServiceName, string>>;
+    timeoutsMs?: Partial<Record<ServiceName, number>>;
+    logger?: Logger;
+  } = {},
+): Promise<TestBed> {
+  const defaults: Record<ServiceName, Handler> = {
+    promo: promoHandler(),
+    recommendations: recommendationsHandler(),
+    catalog: catalogHandler(),
+  };
+  const [promo, recommendations, catalog] = await Promise.all(
+    (['promo', 'recommendations', 'catalog'] as const).map((service) =>
+      startUpstream(options.handlers?.[service] ?? defaults[service]),
+    ),
+  );
+  const upstreams = { promo: promo!, recommendations: recommendations!, catalog: catalog! };
+  const gateway = createGateway({
+    upstreamUrls: {
+      promo: options.urls?.promo ?? upstreams.promo.url,
+      recommendations: options.urls?.recommendations ?? upstreams.recommendations.url,
+      catalog: options.urls?.catalog ?? upstreams.catalog.url,
+    },
+    timeoutsMs: { promo: 500, recommendations: 500, catalog: 500, ...options.timeoutsMs },
+    jwtSecret: TEST_SECRET,
+    logger: options.logger ?? silentLogger,
+  });
+
+  return {
+    gateway,
+    upstreams,
+    async query(query, { variables, authorization } = {}) {
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        accept: 'application/json',
+      };
+      if (authorization !== undefined) headers.authorization = authorization;
+      const response = await gateway.fetch('http://gateway.test/graphql', {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: response.status, headers: response.headers, body: await response.json() };
+    },
+    tokenFor: (userId) => signToken(TEST_SECRET, userId),
+    close: async () => {
+      await gateway.dispose();
+      await Promise.all(Object.values(upstreams).map((upstream) => upstream.close()));
+    },
+  };
+}
+
+export const HOMEPAGE_QUERY = /* GraphQL */ `
+  query Homepage($limit: Int) {
+    homepage {
+      promo {
+        id
+        title
+        imageUrl
+        link
+        startsAt
+        endsAt
+        book {
+          id
+          title
+        }
+      }
+      recommendations(limit: $limit) {
+        score
+        reason
+        book {
+          id
+          title
+          authors
+          price {
+            amount
+            currency
+          }
+          coverUrl
+        }
+      }
+    }
+  }
+`;
