@@ -1,0 +1,85 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { promotion } from './helpers/fixtures.js';
+import { startTestBed, type TestBed } from './helpers/gateway.js';
+import { sendJson } from './helpers/upstream.js';
+
+let bed: TestBed | undefined;
+afterEach(async () => {
+  await bed?.close();
+  bed = undefined;
+});
+
+const idsOf = (bed: TestBed) =>
+  bed.upstreams.catalog.requests.map((r) => r.url.searchParams.get('ids')?.split(',') ?? []);
+
+describe('book batching', () => {
+  it('loads all books of a resolution wave in one catalog call, de-duplicated', async () => {
+    bed = await startTestBed({
+      handlers: {
+        promo: (_req, res) =>
+          sendJson(res, {
+            promotions: [
+              promotion('p-1', 'b-1'),
+              promotion('p-2', 'b-2'),
+              promotion('p-3', 'b-1'),
+              promotion('p-4', null),
+            ],
+          }),
+      },
+    });
+    const { body } = await bed.query('{ homepage { promo { id book { id title } } } }');
+
+    expect(body.errors).toBeUndefined();
+    expect(
+      body.data?.homepage.promo.map((p: { book: { id: string } | null }) => p.book?.id ?? null),
+    ).toEqual(['b-1', 'b-2', 'b-1', null]);
+    expect(idsOf(bed)).toEqual([['b-1', 'b-2']]);
+  });
+
+  it('asks the catalog for each book once per request, even across resolution waves', async () => {
+    bed = await startTestBed();
+    const { body } = await bed.query(
+      '{ homepage { promo { book { id } } recommendations { book { id } } } }',
+    );
+
+    expect(body.errors).toBeUndefined();
+    const ids = idsOf(bed).flat();
+    // Every book is asked for once, however many waves it took.
+    expect(ids.sort()).toEqual(['b-1', 'b-2']);
+  });
+
+  it('splits more than 100 ids into catalog calls of at most 100', async () => {
+    const promotions = Array.from({ length: 130 }, (_, i) => promotion(`p-${i}`, `b-${i}`));
+    bed = await startTestBed({ handlers: { promo: (_req, res) => sendJson(res, { promotions }) } });
+    const { body } = await bed.query('{ homepage { promo { book { id } } } }');
+
+    expect(body.errors).toBeUndefined();
+    expect(body.data?.homepage.promo).toHaveLength(130);
+    expect(idsOf(bed).map((ids) => ids.length)).toEqual([100, 30]);
+    expect(new Set(idsOf(bed).flat()).size).toBe(130);
+  });
+
+  it('returns null without an error for a book the catalog does not know', async () => {
+    bed = await startTestBed({
+      handlers: {
+        promo: (_req, res) =>
+          sendJson(res, { promotions: [promotion('p-1', 'unknown-1'), promotion('p-2', 'b-7')] }),
+      },
+    });
+    const { body } = await bed.query('{ homepage { promo { id book { id } } } }');
+
+    expect(body.errors).toBeUndefined();
+    expect(body.data?.homepage.promo).toEqual([
+      { id: 'p-1', book: null },
+      { id: 'p-2', book: { id: 'b-7' } },
+    ]);
+    expect(idsOf(bed)).toEqual([['unknown-1', 'b-7']]);
+  });
+
+  it('uses a new loader per request: a second request asks the catalog again', async () => {
+    bed = await startTestBed();
+    await bed.query('{ homepage { promo { book { id } } } }');
+    await bed.query('{ homepage { promo { book { id } } } }');
+    expect(idsOf(bed)).toEqual([['b-1'], ['b-1']]);
+  });
+});

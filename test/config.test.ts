@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEMO_JWT_SECRET, loadConfig } from '../src/config.js';
+
+const URLS = {
+  PROMO_URL: 'http://promo.internal',
+  RECOMMENDATIONS_URL: 'http://recs.internal:8080',
+  CATALOG_URL: 'https://catalog.internal/v1',
+};
+const SECRET = 'x'.repeat(32);
+
+function errorOf(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected loadConfig to fail');
+}
+
+describe('loadConfig', () => {
+  it('runs the demo services with defaults when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 4000,
+      host: undefined,
+      jwtSecret: DEMO_JWT_SECRET,
+      upstreamUrls: null,
+      timeoutsMs: { promo: 800, recommendations: 1000, catalog: 800 },
+      demo: { promo: { latencyMs: 0, fault: 'none' } },
+    });
+  });
+
+  it('uses real upstreams when all three URLs and a secret are set', () => {
+    const config = loadConfig({
+      ...URLS,
+      JWT_SECRET: SECRET,
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      CATALOG_TIMEOUT_MS: '250',
+    });
+    expect(config.upstreamUrls).toEqual({
+      promo: URLS.PROMO_URL,
+      recommendations: URLS.RECOMMENDATIONS_URL,
+      catalog: URLS.CATALOG_URL,
+    });
+    expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', jwtSecret: SECRET });
+    expect(config.timeoutsMs.catalog).toBe(250);
+  });
+
+  it('names the missing variables when only some upstream URLs are set', () => {
+    const message = errorOf({ PROMO_URL: URLS.PROMO_URL, JWT_SECRET: SECRET });
+    expect(message).toContain('RECOMMENDATIONS_URL');
+    expect(message).toContain('CATALOG_URL');
+  });
+
+  it('requires JWT_SECRET with real upstreams: the demo secret is public', () => {
+    expect(errorOf(URLS)).toMatch(/JWT_SECRET: is required/);
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['PROMO_URL', 'ftp://promo'],
+    ['CATALOG_TIMEOUT_MS', '0'],
+    ['RECOMMENDATIONS_TIMEOUT_MS', '1.5'],
+    ['JWT_SECRET', 'short'],
+    ['DEMO_PROMO_FAULT', 'explode'],
+    ['LOG_LEVEL', 'chatty'],
+  ])('stops on %s=%s with a message naming the variable', (name, value) => {
+    expect(errorOf({ [name]: value })).toMatch(new RegExp(`^\\s+${name}: `, 'm'));
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ PORT: '', PROMO_URL: '' }).port).toBe(4000);
+  });
+});
