@@ -1,0 +1,101 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { jwtVerify } from 'jose';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEMO_JWT_SECRET } from '../src/config.js';
+
+// The process as `npm start` runs it (from source here, to skip the build).
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill('SIGKILL');
+});
+
+function start(env: Record<string, string>, script = 'src/main.ts', args: string[] = []) {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let output = '';
+  child.stdout?.on('data', (chunk) => (output += chunk));
+  child.stderr?.on('data', (chunk) => (output += chunk));
+  return { child, output: () => output };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  return port;
+}
+
+async function waitFor(condition: () => boolean, what: string) {
+  for (let i = 0; i < 300; i++) {
+    if (condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('the gateway process', () => {
+  it('starts the demo services, says where to go, serves the homepage and stops on SIGTERM', async () => {
+    const port = await freePort();
+    const { child, output } = start({ PORT: String(port), HOST: '127.0.0.1' });
+    await waitFor(() => output().includes('Gateway ready'), 'the ready line');
+
+    expect(output()).toContain(`http://127.0.0.1:${port}/graphql`);
+    expect(output()).toMatch(/Authorization": "Bearer ey/);
+
+    const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ homepage { promo { id } recommendations { score } } }' }),
+    });
+    const body = await response.json();
+    expect(body.errors).toBeUndefined();
+    expect(body.data.homepage.promo.length).toBeGreaterThan(0);
+
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+  });
+
+  it('refuses to start on a partial set of upstream URLs, naming what is missing', async () => {
+    const { child, output } = start({
+      PROMO_URL: 'http://127.0.0.1:1',
+      JWT_SECRET: 'x'.repeat(32),
+    });
+    const [code] = await once(child, 'exit');
+
+    expect(code).toBe(1);
+    expect(output()).toMatch(/RECOMMENDATIONS_URL/);
+    expect(output()).toMatch(/CATALOG_URL/);
+  });
+
+  it('refuses to start on an invalid PORT, naming it', async () => {
+    const { child, output } = start({ PORT: 'not-a-port' });
+    const [code] = await once(child, 'exit');
+
+    expect(code).toBe(1);
+    expect(output()).toMatch(/^\s+PORT: /m);
+  });
+
+  it('prints a token for a user that the demo gateway accepts (npm run token -- u-42)', async () => {
+    const { child, output } = start({}, 'src/cli/token.ts', ['u-42']);
+    const [code] = await once(child, 'exit');
+
+    expect(code).toBe(0);
+    const { payload } = await jwtVerify(
+      output().trim(),
+      new TextEncoder().encode(DEMO_JWT_SECRET),
+      {
+        algorithms: ['HS256'],
+      },
+    );
+    expect(payload.sub).toBe('u-42');
+    expect(payload.exp).toBeGreaterThan(Date.now() / 1000);
+  });
+});
