@@ -161,7 +161,7 @@ const PATTERNS: Array<(r: () => number) => string> = [
   (r) => `${pick(r, NOUNS)} of ${pick(r, PLACES)}`,
   (r) => `A ${pick(r, ADJECTIVES)} History of ${pick(r, PLACES)}`,
   (r) => `The ${pick(r, NOUNS)}'s Daughter`,
-  (r) => `${pick(r, ADJECTIVES)} ${pick(r, NOUNS)}s`,
+  (r) => `${pick(r, ADJECTIVES)} ${plural(pick(r, NOUNS))}`,
   (r) => `Notes from ${pick(r, PLACES)}`,
 ];
 
@@ -268,6 +268,10 @@ function promotion(
     startsAt,
     endsAt,
   };
+}
+
+function plural(noun: string): string {
+  return /[^aeiou]y$/.test(noun) ? `${noun.slice(0, -1)}ies` : `${noun}s`;
 }
 
 function bookAt(index: number): DemoBook {
