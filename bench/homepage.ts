@@ -1,0 +1,144 @@
+// Page latency and upstream calls per page, with fixed-latency upstreams on loopback.
+//   npm run bench            (writes BENCHMARKS.md)
+// Everything runs in this one process (upstreams, gateway, client); requests are
+// sent one at a time, so this measures latency, not throughput.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { createGateway } from '../src/app.js';
+import { signToken } from '../src/auth.js';
+import type { ServiceName } from '../src/errors.js';
+import { silentLogger } from '../src/logger.js';
+import { activePromotions, BOOKS, picksForUser } from '../src/demo/data.js';
+
+const REQUESTS = 30;
+const SECRET = 'bench-secret-that-is-long-enough-for-hs256';
+const QUERY = `{ homepage {
+  promo { id title book { id title price { amount currency } } }
+  recommendations(limit: 10) { score book { id title authors price { amount currency } } }
+} }`;
+
+type Scenario = { name: string; latencyMs: Record<ServiceName, number> };
+const SCENARIOS: Scenario[] = [
+  { name: '200/200/200 ms', latencyMs: { promo: 200, recommendations: 200, catalog: 200 } },
+  { name: '20/30/10 ms', latencyMs: { promo: 20, recommendations: 30, catalog: 10 } },
+  { name: '0/0/0 ms', latencyMs: { promo: 0, recommendations: 0, catalog: 0 } },
+];
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function upstream(latencyMs: number, counter: { calls: number }, body: (url: URL) => unknown) {
+  return createServer((req, res) => {
+    counter.calls++;
+    const json = JSON.stringify(body(new URL(req.url ?? '/', 'http://x')));
+    setTimeout(() => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(json);
+    }, latencyMs);
+  });
+}
+
+async function run({ name, latencyMs }: Scenario) {
+  const calls = { promo: { calls: 0 }, recommendations: { calls: 0 }, catalog: { calls: 0 } };
+  const servers = {
+    promo: upstream(latencyMs.promo, calls.promo, () => ({ promotions: activePromotions() })),
+    recommendations: upstream(latencyMs.recommendations, calls.recommendations, (url) => ({
+      userId: 'u-42',
+      items: picksForUser('u-42', Number(url.searchParams.get('limit'))),
+    })),
+    catalog: upstream(latencyMs.catalog, calls.catalog, (url) => ({
+      books: (url.searchParams.get('ids') ?? '').split(',').flatMap((id) => {
+        const book = BOOKS.get(id);
+        return book ? [book] : [];
+      }),
+    })),
+  };
+  const urls = {
+    promo: await listen(servers.promo),
+    recommendations: await listen(servers.recommendations),
+    catalog: await listen(servers.catalog),
+  };
+  const gatewayServer = createServer(
+    createGateway({
+      upstreamUrls: urls,
+      timeoutsMs: { promo: 5000, recommendations: 5000, catalog: 5000 },
+      jwtSecret: SECRET,
+      logger: silentLogger,
+    }),
+  );
+  const gatewayUrl = `${await listen(gatewayServer)}/graphql`;
+  const authorization = `Bearer ${await signToken(SECRET, 'u-42')}`;
+  const page = async () => {
+    const response = await fetch(gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization },
+      body: JSON.stringify({ query: QUERY }),
+    });
+    const body = (await response.json()) as { errors?: unknown };
+    if (body.errors) throw new Error(`broken run: ${JSON.stringify(body.errors)}`);
+  };
+
+  for (let i = 0; i < 5; i++) await page(); // warm-up
+  for (const counter of Object.values(calls)) counter.calls = 0;
+  const durations: number[] = [];
+  for (let i = 0; i < REQUESTS; i++) {
+    const started = performance.now();
+    await page();
+    durations.push(performance.now() - started);
+  }
+  durations.sort((a, b) => a - b);
+  const median = durations[Math.floor(durations.length / 2)] ?? Number.NaN;
+  const p90 = durations[Math.floor(durations.length * 0.9)] ?? Number.NaN;
+
+  for (const server of [...Object.values(servers), gatewayServer]) {
+    server.closeAllConnections();
+    server.close();
+  }
+  const sequential = latencyMs.promo + latencyMs.recommendations + latencyMs.catalog;
+  const criticalPath = Math.max(latencyMs.promo, latencyMs.recommendations) + latencyMs.catalog;
+  return {
+    name,
+    median,
+    p90,
+    criticalPath,
+    sequential,
+    perPage: {
+      promo: calls.promo.calls / REQUESTS,
+      recommendations: calls.recommendations.calls / REQUESTS,
+      catalog: calls.catalog.calls / REQUESTS,
+    },
+  };
+}
+
+const results = [];
+for (const scenario of SCENARIOS) results.push(await run(scenario));
+
+const fmt = (n: number) => n.toFixed(1);
+const rows = results.map(
+  (r) =>
+    `| ${r.name} | ${fmt(r.median)} | ${fmt(r.p90)} | ${r.criticalPath} | ${r.sequential} | ${
+      r.sequential ? (r.median / r.sequential).toFixed(2) : '–'
+    } | ${r.perPage.promo} / ${r.perPage.recommendations} / ${r.perPage.catalog} |`,
+);
+const report = `# Benchmarks
+
+Command: \`npm run bench\` (bench/homepage.ts). Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}.
+Run on ${new Date().toISOString().slice(0, 10)}.
+
+Upstreams, gateway and client share one process; requests go one at a time (latency,
+not throughput), ${REQUESTS} measured after 5 warm-up requests, signed in as \`u-42\`
+(10 recommendations, 5 promotions, 3 of them with a book).
+"Critical path" is max(promo, recommendations) + catalog: the least a page can cost
+when promo and recommendations run in parallel and the books follow in one batch.
+"Sequential" is what the page would cost calling the three one after another.
+
+| upstream latency promo/recs/catalog | median ms | p90 ms | critical path ms | sequential ms | median / sequential | calls per page promo / recs / catalog |
+| --- | --- | --- | --- | --- | --- | --- |
+${rows.join('\n')}
+`;
+writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), report);
+console.log(report);
