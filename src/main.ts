@@ -44,14 +44,15 @@ server.on('error', (error) => {
   logger.error(`Cannot listen on ${config.host ?? '*'}:${config.port}: ${error.message}`);
   process.exit(1);
 });
-server.listen(config.port, config.host, async () => {
+// Signed before listening, so the ready message is printed in one piece.
+const demoToken = demo ? await signToken(config.jwtSecret, 'u-42') : undefined;
+server.listen(config.port, config.host, () => {
   const shown = config.host === undefined || config.host === '0.0.0.0' || config.host === '::';
   const url = `http://${shown ? 'localhost' : config.host}:${config.port}/graphql`;
   logger.info(`Gateway ready: open ${url} in a browser for GraphiQL`);
-  if (demo) {
-    const token = await signToken(config.jwtSecret, 'u-42');
+  if (demoToken) {
     logger.info(
-      `Demo mode. Personal picks for user u-42: add the header {"Authorization": "Bearer ${token}"} (or: npm run token -- <userId>)`,
+      `Demo mode. Personal picks for user u-42: add the header {"Authorization": "Bearer ${demoToken}"} (or: npm run token -- <userId>)`,
     );
   }
 });
