@@ -44,7 +44,10 @@ describe('the gateway process', () => {
   it('starts the demo services, says where to go, serves the homepage and stops on SIGTERM', async () => {
     const port = await freePort();
     const { child, output } = start({ PORT: String(port), HOST: '127.0.0.1' });
-    await waitFor(() => output().includes('Gateway ready'), 'the ready line');
+    await waitFor(
+      () => output().includes('Gateway ready') && output().includes('u-42'),
+      'the ready lines',
+    );
 
     expect(output()).toContain(`http://127.0.0.1:${port}/graphql`);
     expect(output()).toMatch(/Authorization": "Bearer ey/);
