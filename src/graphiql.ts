@@ -7,29 +7,36 @@ export const EXAMPLE_QUERY = /* GraphQL */ `
   # and add it in the Headers tab below:
   #   { "Authorization": "Bearer <token>" }
   query Homepage {
-  homepage {
-    promo {
-      id
-      title
-      imageUrl
-      link
-      startsAt
-      endsAt
-      book { ...BookCard }
-    }
-    recommendations(limit: 5) {
-      score
-      reason
-      book { ...BookCard }
+    homepage {
+      promo {
+        id
+        title
+        imageUrl
+        link
+        startsAt
+        endsAt
+        book {
+          ...BookCard
+        }
+      }
+      recommendations(limit: 5) {
+        score
+        reason
+        book {
+          ...BookCard
+        }
+      }
     }
   }
-}
 
-fragment BookCard on Book {
-  id
-  title
-  authors
-  price { amount currency }
-  coverUrl
-}
+  fragment BookCard on Book {
+    id
+    title
+    authors
+    price {
+      amount
+      currency
+    }
+    coverUrl
+  }
 `;
