@@ -66,6 +66,7 @@ async function run({ name, latencyMs }: Scenario) {
     createGateway({
       upstreamUrls: urls,
       timeoutsMs: { promo: 5000, recommendations: 5000, catalog: 5000 },
+      requestDeadlineMs: 10_000,
       jwtSecret: SECRET,
       logger: silentLogger,
     }),

@@ -20,6 +20,8 @@ const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'ut
 export type GatewayOptions = {
   upstreamUrls: Record<ServiceName, string>;
   timeoutsMs: Record<ServiceName, number>;
+  /** Every response goes out by then, with whatever resolved. */
+  requestDeadlineMs: number;
   jwtSecret: string;
   logger: Logger;
 };
@@ -34,6 +36,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     context: createContextFactory({
       upstreams,
       verifyViewer: createViewerVerifier(options.jwtSecret),
+      requestDeadlineMs: options.requestDeadlineMs,
     }),
     logging: options.logger,
     // Never expose internals, whatever NODE_ENV says: details go to the log.

@@ -27,6 +27,7 @@ const Env = z
     PROMO_TIMEOUT_MS: milliseconds.default(800),
     RECOMMENDATIONS_TIMEOUT_MS: milliseconds.default(1000),
     CATALOG_TIMEOUT_MS: milliseconds.default(800),
+    REQUEST_DEADLINE_MS: milliseconds.default(1500),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters (HS256 key)').optional(),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     DEMO_PROMO_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
@@ -68,6 +69,7 @@ export type Config = {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   jwtSecret: string;
   timeoutsMs: Record<ServiceName, number>;
+  requestDeadlineMs: number;
   /** Upstream base URLs, or `null` to start the embedded demo services instead. */
   upstreamUrls: Record<ServiceName, string> | null;
   /** Latency and faults of the demo services (unused with real upstreams). */
@@ -97,6 +99,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
     jwtSecret: e.JWT_SECRET ?? DEMO_JWT_SECRET,
+    requestDeadlineMs: e.REQUEST_DEADLINE_MS,
     timeoutsMs: {
       promo: e.PROMO_TIMEOUT_MS,
       recommendations: e.RECOMMENDATIONS_TIMEOUT_MS,

@@ -35,6 +35,7 @@ if (upstreamUrls === null) {
 const gateway = createGateway({
   upstreamUrls,
   timeoutsMs: config.timeoutsMs,
+  requestDeadlineMs: config.requestDeadlineMs,
   jwtSecret: config.jwtSecret,
   logger,
 });

@@ -25,6 +25,7 @@ async function homepage(services: DemoServices, authorization?: string) {
   const gateway = createGateway({
     upstreamUrls: services.urls,
     timeoutsMs: { promo: 300, recommendations: 300, catalog: 300 },
+    requestDeadlineMs: 2000,
     jwtSecret: DEMO_JWT_SECRET,
     logger: silentLogger,
   });

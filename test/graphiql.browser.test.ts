@@ -24,6 +24,7 @@ beforeAll(async () => {
   const gateway = createGateway({
     upstreamUrls: demo.urls,
     timeoutsMs: { promo: 2000, recommendations: 2000, catalog: 2000 },
+    requestDeadlineMs: 5000,
     jwtSecret: DEMO_JWT_SECRET,
     logger: silentLogger,
   });

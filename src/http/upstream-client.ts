@@ -18,11 +18,21 @@ export type UpstreamClientOptions = {
   logger: Logger;
 };
 
-export type GetJsonOptions = {
-  searchParams?: Record<string, string | number>;
+/** What one GraphQL request imposes on every upstream call it makes. */
+export type CallOptions = {
+  /**
+   * Epoch ms by which the whole GraphQL response is due. A call gets
+   * min(its own timeout, time left) and tells the upstream in `x-request-budget-ms`.
+   */
+  deadlineAt?: number;
   /** Aborts the call early, e.g. when the client went away. */
   signal?: AbortSignal;
 };
+
+export type GetJsonOptions = CallOptions & { searchParams?: Record<string, string | number> };
+
+/** Request header telling an upstream how many ms it has before its answer is useless. */
+export const BUDGET_HEADER = 'x-request-budget-ms';
 
 /** GETs JSON from one upstream; every failure comes out as an `UpstreamError`. */
 export type UpstreamClient = {
@@ -51,16 +61,26 @@ export function createUpstreamClient({
   return {
     service,
     async getJson(path, options = {}) {
-      const deadline = AbortSignal.timeout(timeoutMs);
-      const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
       const url = `${baseUrl.replace(/\/$/, '')}/${path}`;
+      const budgetMs = Math.floor(
+        Math.min(timeoutMs, (options.deadlineAt ?? Infinity) - Date.now()),
+      );
+      if (budgetMs <= 0) {
+        throw fail('UPSTREAM_TIMEOUT', `GET ${url}: the request deadline has passed`, undefined);
+      }
+      const deadline = AbortSignal.timeout(budgetMs);
+      const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
 
       let text: string;
       try {
-        const response = await http.get(path, { searchParams: options.searchParams, signal });
+        const response = await http.get(path, {
+          searchParams: options.searchParams,
+          headers: { [BUDGET_HEADER]: String(budgetMs) },
+          signal,
+        });
         text = await readBody(response, maxBodyBytes);
       } catch (cause) {
-        throw fail(classify(cause, deadline), `GET ${url}: ${describe(cause, timeoutMs)}`, cause);
+        throw fail(classify(cause, deadline), `GET ${url}: ${describe(cause, budgetMs)}`, cause);
       }
 
       try {

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Book } from '../upstreams/catalog/schema.js';
 import { MAX_IDS_PER_REQUEST } from '../upstreams/catalog/schema.js';
+import type { CallOptions } from '../http/upstream-client.js';
 import type { CatalogService } from '../upstreams/catalog/client.js';
 
 /** Books by id for one request: `null` for ids the catalog does not know. */
@@ -11,11 +12,11 @@ export type BookLoader = DataLoader<string, Book | null>;
  * memo, not a shared cache). All `book` fields resolved in the same tick share a
  * batch: ids are de-duplicated by the loader and split at the catalog's limit.
  */
-export function createBookLoader(catalog: CatalogService, signal?: AbortSignal): BookLoader {
+export function createBookLoader(catalog: CatalogService, call?: CallOptions): BookLoader {
   return new DataLoader<string, Book | null>(
     async (ids) => {
       try {
-        const books = await catalog.booksByIds(ids, signal);
+        const books = await catalog.booksByIds(ids, call);
         return ids.map((id) => books.get(id) ?? null);
       } catch (error) {
         // DataLoader contract: one result per key, an Error for each key that failed.

@@ -7,9 +7,9 @@ export type HomepageModel = Record<string, never>;
 export const RECOMMENDATIONS_LIMIT = { min: 1, max: 50 } as const;
 
 export const Homepage: HomepageResolvers = {
-  promo: (_parent, _args, { upstreams, signal }) => upstreams.promo.activePromotions(signal),
+  promo: (_parent, _args, { upstreams, call }) => upstreams.promo.activePromotions(call),
 
-  recommendations: (_parent, { limit }, { upstreams, viewer, signal }) => {
+  recommendations: (_parent, { limit }, { upstreams, viewer, call }) => {
     const { min, max } = RECOMMENDATIONS_LIMIT;
     if (limit == null || limit < min || limit > max) {
       throw badUserInput(
@@ -17,7 +17,7 @@ export const Homepage: HomepageResolvers = {
       );
     }
     return viewer.kind === 'user'
-      ? upstreams.recommendations.forUser(viewer.userId, limit, signal)
-      : upstreams.recommendations.popular(limit, signal);
+      ? upstreams.recommendations.forUser(viewer.userId, limit, call)
+      : upstreams.recommendations.popular(limit, call);
   },
 };

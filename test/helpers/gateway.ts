@@ -41,6 +41,7 @@ export async function startTestBed(
     handlers?: Partial<Record<ServiceName, Handler>>;
     urls?: Partial<Record<ServiceName, string>>;
     timeoutsMs?: Partial<Record<ServiceName, number>>;
+    requestDeadlineMs?: number;
     logger?: Logger;
   } = {},
 ): Promise<TestBed> {
@@ -62,6 +63,7 @@ export async function startTestBed(
       catalog: options.urls?.catalog ?? upstreams.catalog.url,
     },
     timeoutsMs: { promo: 500, recommendations: 500, catalog: 500, ...options.timeoutsMs },
+    requestDeadlineMs: options.requestDeadlineMs ?? 5000,
     jwtSecret: TEST_SECRET,
     logger: options.logger ?? silentLogger,
   });

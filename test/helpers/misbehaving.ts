@@ -72,4 +72,30 @@ export const FAULTS: Array<{ name: string; handler: Handler; code: string }> = [
       res.end();
     },
   },
+  {
+    name: 'sends a body over 1 MiB (no content-length)',
+    code: 'UPSTREAM_BAD_RESPONSE',
+    handler: (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          promotions: [],
+          items: [],
+          books: [],
+          padding: 'x'.repeat(2 * 1024 * 1024),
+        }),
+      );
+    },
+  },
+  {
+    name: 'declares a content-length over 1 MiB',
+    code: 'UPSTREAM_BAD_RESPONSE',
+    handler: (_req, res) => {
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': String(5 * 1024 * 1024),
+      });
+      res.write('{"promotions":[');
+    },
+  },
 ];

@@ -1,5 +1,5 @@
 import { UpstreamError } from '../../errors.js';
-import type { UpstreamClient } from '../../http/upstream-client.js';
+import type { CallOptions, UpstreamClient } from '../../http/upstream-client.js';
 import type { Logger } from '../../logger.js';
 import { parseListPayload } from '../parse-payload.js';
 import {
@@ -10,9 +10,9 @@ import {
 
 export type RecommendationsService = {
   /** Picks for one user; `userId` comes from a verified token, never from the query. */
-  forUser(userId: string, limit: number, signal?: AbortSignal): Promise<RecommendationItem[]>;
+  forUser(userId: string, limit: number, call?: CallOptions): Promise<RecommendationItem[]>;
   /** Picks for anonymous visitors. */
-  popular(limit: number, signal?: AbortSignal): Promise<RecommendationItem[]>;
+  popular(limit: number, call?: CallOptions): Promise<RecommendationItem[]>;
 };
 
 export function createRecommendationsService(
@@ -20,10 +20,10 @@ export function createRecommendationsService(
   logger: Logger,
 ): RecommendationsService {
   return {
-    async forUser(userId, limit, signal) {
+    async forUser(userId, limit, call) {
       const payload = await http.getJson(`users/${encodeURIComponent(userId)}/recommendations`, {
+        ...call,
         searchParams: { limit },
-        signal,
       });
       const result = parseListPayload(
         'recommendations',
@@ -40,10 +40,10 @@ export function createRecommendationsService(
       return result.items.slice(0, limit);
     },
 
-    async popular(limit, signal) {
+    async popular(limit, call) {
       const payload = await http.getJson('recommendations/popular', {
+        ...call,
         searchParams: { limit },
-        signal,
       });
       const envelope = PopularRecommendationsEnvelope;
       const result = parseListPayload(
