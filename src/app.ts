@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { createSchema, createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createSchema, createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { createViewerVerifier } from './auth.js';
 import { createContextFactory, type GatewayContext, type Upstreams } from './context.js';
 import type { ServiceName } from './errors.js';
@@ -24,6 +24,8 @@ export type GatewayOptions = {
   requestDeadlineMs: number;
   jwtSecret: string;
   logger: Logger;
+  /** Answers `/ready`; false (e.g. while draining) makes it 503. Default: always ready. */
+  isReady?: () => boolean;
 };
 
 export type Gateway = YogaServerInstance<object, GatewayContext>;
@@ -45,6 +47,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     // Inlined assets: GraphiQL works with no access to a CDN.
     renderGraphiQL,
     landingPage: false,
+    // `/health` (liveness) is yoga's built-in; `/ready` follows the process lifecycle.
+    healthCheckEndpoint: '/health',
+    plugins: [useReadinessCheck({ endpoint: '/ready', check: options.isReady ?? (() => true) })],
   });
 }
 

@@ -28,6 +28,8 @@ const Env = z
     RECOMMENDATIONS_TIMEOUT_MS: milliseconds.default(1000),
     CATALOG_TIMEOUT_MS: milliseconds.default(800),
     REQUEST_DEADLINE_MS: milliseconds.default(1500),
+    DRAIN_DELAY_MS: z.coerce.number().int().min(0).max(120_000).default(0),
+    SHUTDOWN_TIMEOUT_MS: milliseconds.default(10_000),
     JWT_SECRET: z.string().min(32, 'must be at least 32 characters (HS256 key)').optional(),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     DEMO_PROMO_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
@@ -70,6 +72,10 @@ export type Config = {
   jwtSecret: string;
   timeoutsMs: Record<ServiceName, number>;
   requestDeadlineMs: number;
+  /** After SIGTERM: how long `/ready` says 503 before the server stops accepting. */
+  drainDelayMs: number;
+  /** After SIGTERM: the longest in-flight requests may take before the process exits anyway. */
+  shutdownTimeoutMs: number;
   /** Upstream base URLs, or `null` to start the embedded demo services instead. */
   upstreamUrls: Record<ServiceName, string> | null;
   /** Latency and faults of the demo services (unused with real upstreams). */
@@ -100,6 +106,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     jwtSecret: e.JWT_SECRET ?? DEMO_JWT_SECRET,
     requestDeadlineMs: e.REQUEST_DEADLINE_MS,
+    drainDelayMs: e.DRAIN_DELAY_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     timeoutsMs: {
       promo: e.PROMO_TIMEOUT_MS,
       recommendations: e.RECOMMENDATIONS_TIMEOUT_MS,

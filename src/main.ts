@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from 'graphql-yoga';
 import { createGateway } from './app.js';
 import { signToken } from './auth.js';
@@ -7,8 +8,6 @@ import { startDemoServices, type DemoServices } from './demo/services.js';
 
 // The process: configuration, demo services when no upstreams are set, listening,
 // and an orderly shutdown. Everything else is built in app.ts.
-
-const SHUTDOWN_GRACE_MS = 10_000;
 
 const config = (() => {
   try {
@@ -32,14 +31,20 @@ if (upstreamUrls === null) {
   );
 }
 
+let draining = false;
 const gateway = createGateway({
   upstreamUrls,
   timeoutsMs: config.timeoutsMs,
   requestDeadlineMs: config.requestDeadlineMs,
   jwtSecret: config.jwtSecret,
   logger,
+  isReady: () => !draining,
 });
 const server = createServer(gateway);
+// Slow or idle clients must not hold sockets forever.
+server.headersTimeout = 10_000;
+server.requestTimeout = 30_000;
+server.keepAliveTimeout = 5_000;
 
 server.on('error', (error) => {
   logger.error(`Cannot listen on ${config.host ?? '*'}:${config.port}: ${error.message}`);
@@ -58,14 +63,29 @@ server.listen(config.port, config.host, () => {
   }
 });
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    logger.info(`${signal}: shutting down`);
-    setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
-    server.close(async () => {
-      await demo?.close();
-      process.exit(0);
-    });
-    server.closeIdleConnections();
-  });
+/**
+ * Drain: `/ready` turns 503 at once so load balancers stop sending; after
+ * DRAIN_DELAY_MS the server stops accepting, in-flight requests finish, and
+ * keep-alive sockets are closed as soon as they fall idle. SHUTDOWN_TIMEOUT_MS
+ * bounds the whole thing.
+ */
+async function shutdown(signal: NodeJS.Signals) {
+  draining = true;
+  logger.info(`${signal}: draining (readiness 503), then shutting down`);
+  setTimeout(() => {
+    logger.warn('Shutdown timeout: exiting with requests still in flight');
+    process.exit(1);
+  }, config.drainDelayMs + config.shutdownTimeoutMs).unref();
+
+  await sleep(config.drainDelayMs);
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // Sockets that finish their current request become idle later: keep sweeping.
+  const sweep = setInterval(() => server.closeIdleConnections(), 50);
+  server.closeIdleConnections();
+  await closed;
+  clearInterval(sweep);
+  await demo?.close();
+  process.exit(0);
 }
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, shutdown);

@@ -27,6 +27,9 @@ describe('loadConfig', () => {
       jwtSecret: DEMO_JWT_SECRET,
       upstreamUrls: null,
       timeoutsMs: { promo: 800, recommendations: 1000, catalog: 800 },
+      requestDeadlineMs: 1500,
+      drainDelayMs: 0,
+      shutdownTimeoutMs: 10_000,
       demo: { promo: { latencyMs: 0, fault: 'none' } },
     });
   });
@@ -63,6 +66,8 @@ describe('loadConfig', () => {
     ['PORT', '70000'],
     ['PROMO_URL', 'ftp://promo'],
     ['CATALOG_TIMEOUT_MS', '0'],
+    ['REQUEST_DEADLINE_MS', 'soon'],
+    ['DRAIN_DELAY_MS', '-1'],
     ['RECOMMENDATIONS_TIMEOUT_MS', '1.5'],
     ['JWT_SECRET', 'short'],
     ['DEMO_PROMO_FAULT', 'explode'],

@@ -101,4 +101,36 @@ describe('the gateway process', () => {
     expect(payload.sub).toBe('u-42');
     expect(payload.exp).toBeGreaterThan(Date.now() / 1000);
   });
+
+  it('drains on SIGTERM: readiness 503, the in-flight request completes, then it exits 0', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const { child, output } = start({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DEMO_PROMO_LATENCY_MS: '800',
+      DRAIN_DELAY_MS: '300',
+      PROMO_TIMEOUT_MS: '3000',
+      REQUEST_DEADLINE_MS: '3000',
+    });
+    await waitFor(() => output().includes('Gateway ready'), 'the ready line');
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    expect((await fetch(`${base}/ready`)).status).toBe(200);
+
+    const inFlight = fetch(`${base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ homepage { promo { id } } }' }),
+    }).then((response) => response.json());
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    child.kill('SIGTERM');
+    await waitFor(() => output().includes('draining'), 'the drain line');
+
+    expect((await fetch(`${base}/ready`)).status).toBe(503);
+    const body = await inFlight;
+    expect(body.errors).toBeUndefined();
+    expect(body.data.homepage.promo.length).toBeGreaterThan(0);
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+  });
 });
