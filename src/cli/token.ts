@@ -1,5 +1,5 @@
 import { signToken } from '../auth.js';
-import { ConfigError, loadConfig } from '../config.js';
+import { loadConfig } from '../config.js';
 
 // Prints a token for a user, signed with JWT_SECRET (the demo secret when unset):
 //   npm run token -- u-42 [expiry, e.g. 1h]
@@ -13,6 +13,6 @@ try {
   const { jwtSecret } = loadConfig();
   console.log(await signToken(jwtSecret, userId, expiresIn));
 } catch (error) {
-  console.error(error instanceof ConfigError || error instanceof Error ? error.message : error);
+  console.error(error instanceof Error ? error.message : String(error));
   process.exit(1);
 }
