@@ -1,4 +1,3 @@
-import { UpstreamError } from '../../errors.js';
 import type { CallOptions, UpstreamClient } from '../../http/upstream-client.js';
 import type { Logger } from '../../logger.js';
 import { parseListPayload } from '../parse-payload.js';
@@ -25,19 +24,19 @@ export function createRecommendationsService(
         ...call,
         searchParams: { limit },
       });
-      const result = parseListPayload(
+      // Defence in depth: an answer for anyone else breaks the contract, so one
+      // user's picks are never shown to another.
+      const envelope = UserRecommendationsEnvelope.refine((e) => e.userId === userId, {
+        path: ['userId'],
+        message: 'answered for another user than the one asked for',
+      });
+      const parsed = parseListPayload(
         'recommendations',
         payload,
-        { envelope: UserRecommendationsEnvelope, item: RecommendationItem },
+        { envelope, item: RecommendationItem },
         logger,
       );
-      // Defence in depth: never show one user's picks to another.
-      if (result.userId !== userId) {
-        const message = `answered for another user than the one asked for`;
-        logger.warn(`[recommendations] UPSTREAM_BAD_RESPONSE ${message}`);
-        throw new UpstreamError('recommendations', 'UPSTREAM_BAD_RESPONSE', message);
-      }
-      return result.items.slice(0, limit);
+      return parsed.items.slice(0, limit);
     },
 
     async popular(limit, call) {
@@ -45,14 +44,13 @@ export function createRecommendationsService(
         ...call,
         searchParams: { limit },
       });
-      const envelope = PopularRecommendationsEnvelope;
-      const result = parseListPayload(
+      const parsed = parseListPayload(
         'recommendations',
         payload,
-        { envelope, item: RecommendationItem },
+        { envelope: PopularRecommendationsEnvelope, item: RecommendationItem },
         logger,
       );
-      return result.items.slice(0, limit);
+      return parsed.items.slice(0, limit);
     },
   };
 }
