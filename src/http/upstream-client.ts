@@ -58,10 +58,13 @@ export function createUpstreamClient({
     throwHttpErrors: true,
   });
 
+  // For log messages only: what was called, as one URL.
+  const base = baseUrl.replace(/\/$/, '');
+
   return {
     service,
     async getJson(path, options = {}) {
-      const url = `${baseUrl.replace(/\/$/, '')}/${path}`;
+      const url = `${base}/${path}`;
       const budgetMs = Math.floor(
         Math.min(timeoutMs, (options.deadlineAt ?? Infinity) - Date.now()),
       );
