@@ -1,20 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { promotion } from './helpers/fixtures.js';
-import { startTestBed, type TestBed } from './helpers/gateway.js';
+import { useTestBeds, type TestBed } from './helpers/gateway.js';
 import { sendJson } from './helpers/upstream.js';
 
-let bed: TestBed | undefined;
-afterEach(async () => {
-  await bed?.close();
-  bed = undefined;
-});
+const startBed = useTestBeds();
 
 const idsOf = (bed: TestBed) =>
   bed.upstreams.catalog.requests.map((r) => r.url.searchParams.get('ids')?.split(',') ?? []);
 
 describe('book batching', () => {
   it('loads all books of a resolution wave in one catalog call, de-duplicated', async () => {
-    bed = await startTestBed({
+    const bed = await startBed({
       handlers: {
         promo: (_req, res) =>
           sendJson(res, {
@@ -37,7 +33,7 @@ describe('book batching', () => {
   });
 
   it('asks the catalog for each book once per request, even across resolution waves', async () => {
-    bed = await startTestBed();
+    const bed = await startBed();
     const { body } = await bed.query(
       '{ homepage { promo { book { id } } recommendations { book { id } } } }',
     );
@@ -50,7 +46,9 @@ describe('book batching', () => {
 
   it('splits more than 100 ids into catalog calls of at most 100', async () => {
     const promotions = Array.from({ length: 130 }, (_, i) => promotion(`p-${i}`, `b-${i}`));
-    bed = await startTestBed({ handlers: { promo: (_req, res) => sendJson(res, { promotions }) } });
+    const bed = await startBed({
+      handlers: { promo: (_req, res) => sendJson(res, { promotions }) },
+    });
     const { body } = await bed.query('{ homepage { promo { book { id } } } }');
 
     expect(body.errors).toBeUndefined();
@@ -60,7 +58,7 @@ describe('book batching', () => {
   });
 
   it('returns null without an error for a book the catalog does not know', async () => {
-    bed = await startTestBed({
+    const bed = await startBed({
       handlers: {
         promo: (_req, res) =>
           sendJson(res, { promotions: [promotion('p-1', 'unknown-1'), promotion('p-2', 'b-7')] }),
@@ -77,7 +75,7 @@ describe('book batching', () => {
   });
 
   it('uses a new loader per request: a second request asks the catalog again', async () => {
-    bed = await startTestBed();
+    const bed = await startBed();
     await bed.query('{ homepage { promo { book { id } } } }');
     await bed.query('{ homepage { promo { book { id } } } }');
     expect(idsOf(bed)).toEqual([['b-1'], ['b-1']]);

@@ -1,22 +1,18 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BUDGET_HEADER } from '../src/http/upstream-client.js';
 import { POPULAR } from './helpers/fixtures.js';
-import { HOMEPAGE_QUERY, startTestBed, type TestBed } from './helpers/gateway.js';
+import { HOMEPAGE_QUERY, useTestBeds, type TestBed } from './helpers/gateway.js';
 import { sendJson } from './helpers/upstream.js';
 
-let bed: TestBed | undefined;
-afterEach(async () => {
-  await bed?.close();
-  bed = undefined;
-});
+const startBed = useTestBeds();
 
 const generous = { promo: 10_000, recommendations: 10_000, catalog: 10_000 };
 
 describe('request deadline', () => {
   it('answers at the deadline with what resolved: a hanging upstream times out even with a long own timeout', async () => {
-    bed = await startTestBed({
+    const bed = await startBed({
       timeoutsMs: generous,
       requestDeadlineMs: 300,
       handlers: { promo: () => {} },
@@ -35,7 +31,7 @@ describe('request deadline', () => {
   });
 
   it('tells each upstream its budget: the lesser of its own timeout and the time left', async () => {
-    bed = await startTestBed({
+    const bed = await startBed({
       timeoutsMs: { promo: 200, recommendations: 10_000, catalog: 10_000 },
       requestDeadlineMs: 1000,
       handlers: {
@@ -66,7 +62,7 @@ describe('request deadline', () => {
     const closed = new Promise<void>((resolve) => (upstreamSawClose = resolve));
     let arrived!: () => void;
     const promoArrived = new Promise<void>((resolve) => (arrived = resolve));
-    bed = await startTestBed({
+    const bed = await startBed({
       timeoutsMs: generous,
       requestDeadlineMs: 20_000,
       handlers: {

@@ -1,17 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { POPULAR, PROMOTIONS } from './helpers/fixtures.js';
-import { HOMEPAGE_QUERY, startTestBed, type TestBed } from './helpers/gateway.js';
+import { HOMEPAGE_QUERY, useTestBeds } from './helpers/gateway.js';
 import { sendJson } from './helpers/upstream.js';
 
-let bed: TestBed | undefined;
-afterEach(async () => {
-  await bed?.close();
-  bed = undefined;
-});
+const startBed = useTestBeds();
 
 describe('homepage', () => {
   it('returns promo banners and popular recommendations with their books for an anonymous visitor', async () => {
-    bed = await startTestBed();
+    const bed = await startBed();
     const { status, body } = await bed.query(HOMEPAGE_QUERY);
 
     expect(status).toBe(200);
@@ -55,7 +51,7 @@ describe('homepage', () => {
   });
 
   it("asks for the signed-in user's recommendations, with the requested limit", async () => {
-    bed = await startTestBed();
+    const bed = await startBed();
     const token = await bed.tokenFor('u-42');
     const { body } = await bed.query(HOMEPAGE_QUERY, {
       variables: { limit: 3 },
@@ -78,7 +74,7 @@ describe('homepage', () => {
   it.each([0, 51, -1, null])(
     'rejects recommendations(limit: %s) with BAD_USER_INPUT and calls no upstream for it',
     async (limit) => {
-      bed = await startTestBed();
+      const bed = await startBed();
       const { status, body } = await bed.query(HOMEPAGE_QUERY, { variables: { limit } });
 
       expect(status).toBe(200);
@@ -96,7 +92,7 @@ describe('homepage', () => {
   );
 
   it('accepts the limits 1 and 50', async () => {
-    bed = await startTestBed();
+    const bed = await startBed();
     for (const limit of [1, 50]) {
       const { body } = await bed.query(HOMEPAGE_QUERY, { variables: { limit } });
       expect(body.errors).toBeUndefined();
@@ -120,7 +116,7 @@ describe('homepage', () => {
     const waitFor = (other: Promise<void>) =>
       Promise.race([other, new Promise((resolve) => setTimeout(resolve, 3000))]);
 
-    bed = await startTestBed({
+    const bed = await startBed({
       timeoutsMs: { promo: 5000, recommendations: 5000 },
       handlers: {
         promo: async (_req, res) => {

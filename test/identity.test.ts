@@ -1,12 +1,8 @@
 import { SignJWT, UnsecuredJWT } from 'jose';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startTestBed, TEST_SECRET, type TestBed } from './helpers/gateway.js';
+import { describe, expect, it } from 'vitest';
+import { useTestBeds, TEST_SECRET } from './helpers/gateway.js';
 
-let bed: TestBed | undefined;
-afterEach(async () => {
-  await bed?.close();
-  bed = undefined;
-});
+const startBed = useTestBeds();
 
 const QUERY = '{ homepage { recommendations(limit: 1) { reason } } }';
 const key = (secret: string) => new TextEncoder().encode(secret);
@@ -23,7 +19,7 @@ const now = () => Math.floor(Date.now() / 1000);
 
 describe('identity', () => {
   it('treats a request without Authorization as anonymous: popular picks', async () => {
-    bed = await startTestBed();
+    const bed = await startBed();
     const { status, body } = await bed.query(QUERY);
 
     expect(status).toBe(200);
@@ -34,7 +30,7 @@ describe('identity', () => {
   });
 
   it("uses the token's sub as the user id", async () => {
-    bed = await startTestBed();
+    const bed = await startBed();
     const token = await sign({ sub: 'u-7', exp: '5m' });
     const { body } = await bed.query(QUERY, { authorization: `Bearer ${token}` });
 
@@ -45,7 +41,7 @@ describe('identity', () => {
   });
 
   it('escapes the user id in the upstream path', async () => {
-    bed = await startTestBed();
+    const bed = await startBed();
     const token = await sign({ sub: '../../admin?x=1', exp: '5m' });
     await bed.query(QUERY, { authorization: `Bearer ${token}` });
 
@@ -81,7 +77,7 @@ describe('identity', () => {
   ];
 
   it.each(forged)('rejects a token %s with 401 and calls no upstream', async (_name, makeToken) => {
-    bed = await startTestBed();
+    const bed = await startBed();
     const { status, body } = await bed.query(QUERY, {
       authorization: `Bearer ${await makeToken()}`,
     });
@@ -100,7 +96,7 @@ describe('identity', () => {
   it.each(['Basic dTpw', 'Bearer', 'Bearer a b', 'token abc'])(
     'rejects the malformed header "%s" with 401 rather than falling back to anonymous',
     async (authorization) => {
-      bed = await startTestBed();
+      const bed = await startBed();
       const { status, body } = await bed.query(QUERY, { authorization });
 
       expect(status).toBe(401);
@@ -110,7 +106,7 @@ describe('identity', () => {
   );
 
   it('says an expired token has expired, and asks for a bearer token', async () => {
-    bed = await startTestBed();
+    const bed = await startBed();
     const token = await sign({ sub: 'u-1', exp: now() - 60 });
     const { status, headers, body } = await bed.query(QUERY, { authorization: `Bearer ${token}` });
 
@@ -120,7 +116,7 @@ describe('identity', () => {
   });
 
   it('offers no query argument to choose the user', async () => {
-    bed = await startTestBed();
+    const bed = await startBed();
     const { body } = await bed.query('{ homepage { recommendations(userId: "u-2") { reason } } }');
 
     expect(body.data).toBeUndefined();

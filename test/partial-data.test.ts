@@ -1,19 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FAULTS } from './helpers/misbehaving.js';
-import {
-  HOMEPAGE_QUERY,
-  startTestBed,
-  type GraphQLResult,
-  type TestBed,
-} from './helpers/gateway.js';
+import { HOMEPAGE_QUERY, useTestBeds, type GraphQLResult } from './helpers/gateway.js';
 import { refusedUrl, sendJson } from './helpers/upstream.js';
 import { POPULAR, PROMOTIONS, promotion } from './helpers/fixtures.js';
 
-let bed: TestBed | undefined;
-afterEach(async () => {
-  await bed?.close();
-  bed = undefined;
-});
+const startBed = useTestBeds();
 
 /** Timeouts are short so that hanging upstreams keep the suite quick. */
 const timeoutsMs = { promo: 300, recommendations: 300, catalog: 300 };
@@ -34,7 +25,7 @@ describe('partial data when promo fails', () => {
   it.each(FAULT_CASES)(
     'promo $name: promo is null with $code, recommendations intact',
     async ({ handler, code }) => {
-      bed = await startTestBed({
+      const bed = await startBed({
         timeoutsMs,
         ...(handler ? { handlers: { promo: handler } } : { urls: { promo: await refusedUrl() } }),
       });
@@ -62,7 +53,7 @@ describe('partial data when recommendations fail', () => {
   it.each(FAULT_CASES)(
     'recommendations $name: recommendations null with $code, promo intact',
     async ({ handler, code }) => {
-      bed = await startTestBed({
+      const bed = await startBed({
         timeoutsMs,
         ...(handler
           ? { handlers: { recommendations: handler } }
@@ -90,7 +81,7 @@ describe('partial data when the catalog fails', () => {
   it.each(FAULT_CASES)(
     'catalog $name: each book is null with $code, the lists stay',
     async ({ handler, code }) => {
-      bed = await startTestBed({
+      const bed = await startBed({
         timeoutsMs,
         ...(handler
           ? { handlers: { catalog: handler } }
@@ -126,7 +117,7 @@ describe('partial data when the catalog fails', () => {
 describe('everything failing at once', () => {
   it('still answers 200 with a homepage of nulls and one coded error per field', async () => {
     const refused = await refusedUrl();
-    bed = await startTestBed({
+    const bed = await startBed({
       urls: { promo: refused, recommendations: refused, catalog: refused },
     });
     const result = await bed.query(HOMEPAGE_QUERY);
@@ -142,7 +133,7 @@ describe('everything failing at once', () => {
 
 describe('validation at the boundary', () => {
   it('drops a malformed promotion and keeps the valid ones', async () => {
-    bed = await startTestBed({
+    const bed = await startBed({
       handlers: {
         promo: (_req, res) =>
           sendJson(res, {
@@ -166,7 +157,7 @@ describe('validation at the boundary', () => {
   });
 
   it('drops malformed recommendation items and books, without failing the page', async () => {
-    bed = await startTestBed({
+    const bed = await startBed({
       handlers: {
         recommendations: (_req, res) =>
           sendJson(res, {
@@ -208,7 +199,7 @@ describe('validation at the boundary', () => {
   });
 
   it("treats recommendations for another user than the token's as a bad response", async () => {
-    bed = await startTestBed({
+    const bed = await startBed({
       handlers: {
         recommendations: (_req, res) => sendJson(res, { userId: 'someone-else', items: POPULAR }),
       },

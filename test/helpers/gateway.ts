@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import { createGateway, type Gateway } from '../../src/app.js';
 import { signToken } from '../../src/auth.js';
 import type { ServiceName } from '../../src/errors.js';
@@ -89,6 +90,22 @@ export async function startTestBed(
       await gateway.dispose();
       await Promise.all(Object.values(upstreams).map((upstream) => upstream.close()));
     },
+  };
+}
+
+/**
+ * For a test file: returns a `startTestBed` whose beds are closed after each test,
+ * so a failing assertion never leaks servers into the next test.
+ */
+export function useTestBeds(): typeof startTestBed {
+  const open: TestBed[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((bed) => bed.close()));
+  });
+  return async (options) => {
+    const bed = await startTestBed(options);
+    open.push(bed);
+    return bed;
   };
 }
 
