@@ -10,7 +10,10 @@ import { createGateway } from '../src/app.js';
 import { signToken } from '../src/auth.js';
 import type { ServiceName } from '../src/errors.js';
 import { silentLogger } from '../src/logger.js';
+import { loadConfig } from '../src/config.js';
 import { activePromotions, BOOKS, picksForUser } from '../src/demo/data.js';
+
+const defaults = loadConfig({});
 
 const REQUESTS = 30;
 const SECRET = 'bench-secret-that-is-long-enough-for-hs256';
@@ -64,9 +67,17 @@ async function run({ name, latencyMs }: Scenario) {
   };
   const gatewayServer = createServer(
     createGateway({
+      ...defaults,
       upstreamUrls: urls,
-      timeoutsMs: { promo: 5000, recommendations: 5000, catalog: 5000 },
+      policies: {
+        promo: { ...defaults.policies.promo, timeoutMs: 5000 },
+        recommendations: { ...defaults.policies.recommendations, timeoutMs: 5000 },
+        catalog: { ...defaults.policies.catalog, timeoutMs: 5000 },
+      },
       requestDeadlineMs: 10_000,
+      // Uncached: every page goes to the upstreams (the shared caches are measured apart).
+      promoCache: { ttlMs: 0, staleWhileRevalidateMs: 0, staleIfErrorMs: 0 },
+      catalogCache: { ttlMs: 0, maxEntries: 0 },
       jwtSecret: SECRET,
       logger: silentLogger,
     }),

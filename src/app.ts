@@ -2,11 +2,15 @@ import { readFileSync } from 'node:fs';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createSchema, createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { createViewerVerifier } from './auth.js';
+import { createSwrCache } from './cache/swr-cache.js';
+import type { Config } from './config.js';
 import { createContextFactory, type GatewayContext, type Upstreams } from './context.js';
 import { toGraphQLError, type ServiceName } from './errors.js';
 import { EXAMPLE_QUERY } from './graphiql.js';
 import { createUpstreamClient } from './http/upstream-client.js';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from './logger.js';
+import { useResponseNotes } from './plugins/use-response-notes.js';
 import { resolvers } from './resolvers/index.js';
 import { createCatalogService } from './upstreams/catalog/client.js';
 import { createPromoService } from './upstreams/promo/client.js';
@@ -15,13 +19,12 @@ import { createRecommendationsService } from './upstreams/recommendations/client
 // schema.graphql sits at the package root, one level above both src/ and dist/.
 const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
 
-/** What the gateway needs to run; `loadConfig` provides most of it. */
-export type GatewayOptions = {
+/** What the gateway needs to run: most of `Config`, plus a logger. */
+export type GatewayOptions = Pick<
+  Config,
+  'policies' | 'requestDeadlineMs' | 'jwtSecret' | 'promoCache' | 'catalogCache' | 'fallbacks'
+> & {
   upstreamUrls: Record<ServiceName, string>;
-  timeoutsMs: Record<ServiceName, number>;
-  /** Every response goes out by then, with whatever resolved. */
-  requestDeadlineMs: number;
-  jwtSecret: string;
   logger: Logger;
   /** Answers `/ready`; false (e.g. while draining) makes it 503. Default: always ready. */
   isReady?: () => boolean;
@@ -36,6 +39,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     schema: createSchema<GatewayContext>({ typeDefs, resolvers }),
     context: createContextFactory({
       upstreams,
+      fallbacks: options.fallbacks,
       verifyViewer: createViewerVerifier(options.jwtSecret),
       requestDeadlineMs: options.requestDeadlineMs,
     }),
@@ -48,22 +52,39 @@ export function createGateway(options: GatewayOptions): Gateway {
     landingPage: false,
     // `/health` (liveness) is yoga's built-in; `/ready` follows the process lifecycle.
     healthCheckEndpoint: '/health',
-    plugins: [useReadinessCheck({ endpoint: '/ready', check: options.isReady ?? (() => true) })],
+    plugins: [
+      useReadinessCheck({ endpoint: '/ready', check: options.isReady ?? (() => true) }),
+      useResponseNotes(),
+    ],
   });
 }
 
-/** The long-lived upstream services, one HTTP client each. */
-function createUpstreams({ upstreamUrls, timeoutsMs, logger }: GatewayOptions): Upstreams {
+/** The long-lived upstream services and caches: one HTTP client (and breaker) each. */
+function createUpstreams(options: GatewayOptions): Upstreams {
+  const { upstreamUrls, policies, promoCache, catalogCache, logger } = options;
   const client = (service: ServiceName) =>
     createUpstreamClient({
       service,
       baseUrl: upstreamUrls[service],
-      timeoutMs: timeoutsMs[service],
+      policy: policies[service],
       logger,
     });
+  const promo = createPromoService(client('promo'), logger);
   return {
-    promo: createPromoService(client('promo'), logger),
+    promo: createSwrCache({
+      service: 'promo',
+      load: async () => {
+        const { promotions, maxAgeMs } = await promo.activePromotions();
+        return { value: promotions, maxAgeMs };
+      },
+      ...promoCache,
+      logger,
+    }),
     recommendations: createRecommendationsService(client('recommendations'), logger),
     catalog: createCatalogService(client('catalog'), logger),
+    bookCache:
+      catalogCache.ttlMs > 0 && catalogCache.maxEntries > 0
+        ? new LRUCache({ max: catalogCache.maxEntries, ttl: catalogCache.ttlMs })
+        : null,
   };
 }

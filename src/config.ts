@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { ServiceName } from './errors.js';
+import type { UpstreamPolicy } from './http/upstream-client.js';
+import { DEFAULT_POLICIES } from './upstreams/policies.js';
+import { Promotion } from './upstreams/promo/schema.js';
 
 /**
  * The development secret used when the gateway runs on its embedded demo services.
@@ -10,58 +14,48 @@ export const DEMO_JWT_SECRET = 'demo-secret-for-local-development-only-012345678
 /** Faults a demo service can be told to show, to watch partial data happen. */
 export const DEMO_FAULTS = ['none', 'error', 'hang', 'garbage', 'malformed'] as const;
 export type DemoFault = (typeof DEMO_FAULTS)[number];
+export type DemoServiceConfig = { latencyMs: number; fault: DemoFault };
 
 const SERVICES = ['promo', 'recommendations', 'catalog'] as const satisfies readonly ServiceName[];
 
 const port = z.coerce.number().int().min(0).max(65535);
-const milliseconds = z.coerce.number().int().min(1).max(60_000);
+const milliseconds = z.coerce.number().int().min(1).max(600_000);
+const orZero = z.coerce.number().int().min(0).max(3_600_000);
+const count = (max: number) => z.coerce.number().int().min(0).max(max);
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
-const Env = z
-  .object({
-    PORT: port.default(4000),
-    HOST: z.string().min(1).optional(),
-    PROMO_URL: httpUrl.optional(),
-    RECOMMENDATIONS_URL: httpUrl.optional(),
-    CATALOG_URL: httpUrl.optional(),
-    PROMO_TIMEOUT_MS: milliseconds.default(800),
-    RECOMMENDATIONS_TIMEOUT_MS: milliseconds.default(1000),
-    CATALOG_TIMEOUT_MS: milliseconds.default(800),
-    REQUEST_DEADLINE_MS: milliseconds.default(1500),
-    DRAIN_DELAY_MS: z.coerce.number().int().min(0).max(120_000).default(0),
-    SHUTDOWN_TIMEOUT_MS: milliseconds.default(10_000),
-    JWT_SECRET: z.string().min(32, 'must be at least 32 characters (HS256 key)').optional(),
-    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-    DEMO_PROMO_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
-    DEMO_RECOMMENDATIONS_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
-    DEMO_CATALOG_LATENCY_MS: z.coerce.number().int().min(0).max(60_000).default(0),
-    DEMO_PROMO_FAULT: z.enum(DEMO_FAULTS).default('none'),
-    DEMO_RECOMMENDATIONS_FAULT: z.enum(DEMO_FAULTS).default('none'),
-    DEMO_CATALOG_FAULT: z.enum(DEMO_FAULTS).default('none'),
-  })
-  .superRefine((env, ctx) => {
-    const urls = [env.PROMO_URL, env.RECOMMENDATIONS_URL, env.CATALOG_URL];
-    const set = urls.filter((url) => url !== undefined).length;
-    if (set !== 0 && set !== urls.length) {
-      const missing = SERVICES.filter((_, i) => urls[i] === undefined).map(
-        (service) => `${service.toUpperCase()}_URL`,
-      );
-      ctx.addIssue({
-        code: 'custom',
-        path: [missing[0] ?? 'PROMO_URL'],
-        message: `set all of PROMO_URL, RECOMMENDATIONS_URL, CATALOG_URL, or none to run the demo services (missing: ${missing.join(', ')})`,
-      });
-    }
-    if (set === urls.length && env.JWT_SECRET === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['JWT_SECRET'],
-        message: 'is required when real upstreams are configured',
-      });
-    }
+const Env = z.object({
+  PORT: port.default(4000),
+  HOST: z.string().min(1).optional(),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters (HS256 key)').optional(),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  REQUEST_DEADLINE_MS: milliseconds.default(1500),
+  DRAIN_DELAY_MS: orZero.default(0),
+  SHUTDOWN_TIMEOUT_MS: milliseconds.default(10_000),
+  PROMO_CACHE_TTL_MS: orZero.default(30_000),
+  PROMO_STALE_WHILE_REVALIDATE_MS: orZero.default(30_000),
+  PROMO_STALE_IF_ERROR_MS: orZero.default(300_000),
+  CATALOG_CACHE_TTL_MS: orZero.default(60_000),
+  CATALOG_CACHE_MAX_ENTRIES: count(1_000_000).default(10_000),
+  HOUSE_BANNERS_FILE: z.string().min(1).optional(),
+  RECOMMENDATIONS_FALLBACK: z.enum(['popular', 'none']).default('popular'),
+});
+
+/** `<SERVICE>_…` variables, read once per upstream with that service's defaults. */
+const serviceEnv = (defaults: UpstreamPolicy) =>
+  z.object({
+    URL: httpUrl.optional(),
+    TIMEOUT_MS: milliseconds.default(defaults.timeoutMs),
+    RETRIES: count(5).default(defaults.retries),
+    BREAKER_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(defaults.breaker.threshold),
+    BREAKER_HALF_OPEN_MS: milliseconds.default(defaults.breaker.halfOpenAfterMs),
   });
 
-export type DemoServiceConfig = { latencyMs: number; fault: DemoFault };
+/** `DEMO_<SERVICE>_…` variables. */
+const DemoEnv = z.object({
+  LATENCY_MS: orZero.default(0),
+  FAULT: z.enum(DEMO_FAULTS).default('none'),
+});
 
 /** Everything the process needs, validated. */
 export type Config = {
@@ -70,7 +64,7 @@ export type Config = {
   host: string | undefined;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   jwtSecret: string;
-  timeoutsMs: Record<ServiceName, number>;
+  /** Every response goes out by then, with whatever resolved. */
   requestDeadlineMs: number;
   /** After SIGTERM: how long `/ready` says 503 before the server stops accepting. */
   drainDelayMs: number;
@@ -78,8 +72,28 @@ export type Config = {
   shutdownTimeoutMs: number;
   /** Upstream base URLs, or `null` to start the embedded demo services instead. */
   upstreamUrls: Record<ServiceName, string> | null;
+  policies: Record<ServiceName, UpstreamPolicy>;
+  promoCache: PromoCacheConfig;
+  catalogCache: { ttlMs: number; maxEntries: number };
+  fallbacks: FallbackConfig;
   /** Latency and faults of the demo services (unused with real upstreams). */
   demo: Record<ServiceName, DemoServiceConfig>;
+};
+
+export type PromoCacheConfig = {
+  /** Freshness when the promo service sends no Cache-Control max-age; 0: do not cache. */
+  ttlMs: number;
+  /** Past freshness, serve the old value at once and refresh in the background, this long. */
+  staleWhileRevalidateMs: number;
+  /** Past freshness, serve the old value when the promo service fails, this long. */
+  staleIfErrorMs: number;
+};
+
+export type FallbackConfig = {
+  /** Banners to show when promo has nothing fresh or stale; `null`: none (field is null). */
+  houseBanners: Promotion[] | null;
+  /** What a signed-in user sees when their personal picks fail. */
+  recommendations: 'popular' | 'none';
 };
 
 /** The configuration was unusable; the message names every bad variable. */
@@ -91,15 +105,72 @@ export class ConfigError extends Error {
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   // An empty variable means "not set", as shells and .env files usually intend.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
-  const parsed = Env.safeParse(present);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map(
-      (issue) => `  ${String(issue.path[0])}: ${issue.message}`,
+  const problems: string[] = [];
+  const parse = <T extends z.ZodType>(schema: T, input: unknown, prefix = ''): z.infer<T> => {
+    const result = schema.safeParse(input);
+    if (result.success) return result.data;
+    for (const issue of result.error.issues) {
+      problems.push(`  ${prefix}${String(issue.path[0])}: ${issue.message}`);
+    }
+    return undefined as z.infer<T>;
+  };
+  const prefixed = (prefix: string) =>
+    Object.fromEntries(
+      Object.entries(present)
+        .filter(([name]) => name.startsWith(prefix))
+        .map(([name, value]) => [name.slice(prefix.length), value]),
     );
-    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+
+  const e = parse(Env, present);
+  const services = Object.fromEntries(
+    SERVICES.map((service) => {
+      const prefix = `${service.toUpperCase()}_`;
+      return [service, parse(serviceEnv(DEFAULT_POLICIES[service]), prefixed(prefix), prefix)];
+    }),
+  ) as Record<ServiceName, z.infer<ReturnType<typeof serviceEnv>>>;
+  const demo = Object.fromEntries(
+    SERVICES.map((service) => {
+      const prefix = `DEMO_${service.toUpperCase()}_`;
+      const parsed = parse(DemoEnv, prefixed(prefix), prefix);
+      return [service, parsed && { latencyMs: parsed.LATENCY_MS, fault: parsed.FAULT }];
+    }),
+  ) as Record<ServiceName, DemoServiceConfig>;
+
+  const urls = SERVICES.map((service) => services[service]?.URL);
+  const set = urls.filter((url) => url !== undefined).length;
+  if (set !== 0 && set !== SERVICES.length) {
+    const missing = SERVICES.filter((_, i) => urls[i] === undefined).map(
+      (service) => `${service.toUpperCase()}_URL`,
+    );
+    problems.push(
+      `  ${missing.join(', ')}: set all of PROMO_URL, RECOMMENDATIONS_URL, CATALOG_URL, or none to run the demo services (missing: ${missing.join(', ')})`,
+    );
   }
-  const e = parsed.data;
-  const { PROMO_URL: promo, RECOMMENDATIONS_URL: recommendations, CATALOG_URL: catalog } = e;
+  if (set === SERVICES.length && e && e.JWT_SECRET === undefined) {
+    problems.push('  JWT_SECRET: is required when real upstreams are configured');
+  }
+  const houseBanners = e?.HOUSE_BANNERS_FILE
+    ? readHouseBanners(e.HOUSE_BANNERS_FILE, problems)
+    : null;
+  if (problems.length > 0) {
+    throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+  }
+
+  const policies = Object.fromEntries(
+    SERVICES.map((service) => {
+      const s = services[service];
+      const defaults = DEFAULT_POLICIES[service];
+      const policy: UpstreamPolicy = {
+        ...defaults,
+        timeoutMs: s.TIMEOUT_MS,
+        retries: s.RETRIES,
+        breaker: { threshold: s.BREAKER_THRESHOLD, halfOpenAfterMs: s.BREAKER_HALF_OPEN_MS },
+      };
+      return [service, policy];
+    }),
+  ) as Record<ServiceName, UpstreamPolicy>;
+  const [promo, recommendations, catalog] = urls;
+
   return {
     port: e.PORT,
     host: e.HOST,
@@ -108,19 +179,37 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     requestDeadlineMs: e.REQUEST_DEADLINE_MS,
     drainDelayMs: e.DRAIN_DELAY_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    timeoutsMs: {
-      promo: e.PROMO_TIMEOUT_MS,
-      recommendations: e.RECOMMENDATIONS_TIMEOUT_MS,
-      catalog: e.CATALOG_TIMEOUT_MS,
-    },
     upstreamUrls: promo && recommendations && catalog ? { promo, recommendations, catalog } : null,
-    demo: {
-      promo: { latencyMs: e.DEMO_PROMO_LATENCY_MS, fault: e.DEMO_PROMO_FAULT },
-      recommendations: {
-        latencyMs: e.DEMO_RECOMMENDATIONS_LATENCY_MS,
-        fault: e.DEMO_RECOMMENDATIONS_FAULT,
-      },
-      catalog: { latencyMs: e.DEMO_CATALOG_LATENCY_MS, fault: e.DEMO_CATALOG_FAULT },
+    policies,
+    promoCache: {
+      ttlMs: e.PROMO_CACHE_TTL_MS,
+      staleWhileRevalidateMs: e.PROMO_STALE_WHILE_REVALIDATE_MS,
+      staleIfErrorMs: e.PROMO_STALE_IF_ERROR_MS,
     },
+    catalogCache: { ttlMs: e.CATALOG_CACHE_TTL_MS, maxEntries: e.CATALOG_CACHE_MAX_ENTRIES },
+    fallbacks: { houseBanners, recommendations: e.RECOMMENDATIONS_FALLBACK },
+    demo,
   };
+}
+
+/** Reads the house banners, validated like promo's own payload; problems are collected. */
+function readHouseBanners(path: string, problems: string[]): Promotion[] | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    problems.push(
+      `  HOUSE_BANNERS_FILE: cannot read ${path} as JSON (${(error as Error).message})`,
+    );
+    return null;
+  }
+  const parsed = z.array(Promotion).min(1).safeParse(json);
+  if (!parsed.success) {
+    const where = parsed.error.issues[0]?.path.join('.') ?? '';
+    problems.push(
+      `  HOUSE_BANNERS_FILE: ${path} is not a non-empty list of promotions (at ${where || 'the top'})`,
+    );
+    return null;
+  }
+  return parsed.data;
 }

@@ -1,30 +1,41 @@
 import type { YogaInitialContext } from 'graphql-yoga';
 import type { VerifyViewer, Viewer } from './auth.js';
+import type { SwrCache } from './cache/swr-cache.js';
+import type { FallbackConfig } from './config.js';
 import type { CallOptions } from './http/upstream-client.js';
-import { createBookLoader, type BookLoader } from './loaders/book-loader.js';
+import { createBookLoader, type BookCache, type BookLoader } from './loaders/book-loader.js';
+import type { ResponseNotes } from './plugins/use-response-notes.js';
 import type { CatalogService } from './upstreams/catalog/client.js';
-import type { PromoService } from './upstreams/promo/client.js';
 import type { RecommendationsService } from './upstreams/recommendations/client.js';
+import type { Promotion } from './upstreams/promo/schema.js';
 
 /** Long-lived services, built once per process and shared by all requests. */
 export type Upstreams = {
-  promo: PromoService;
+  /** Promotions are the same for everyone: served from a shared cache. */
+  promo: SwrCache<Promotion[]>;
+  /** Personal: never cached across requests. */
   recommendations: RecommendationsService;
   catalog: CatalogService;
+  /** Book details shared across requests, or `null` when disabled. */
+  bookCache: BookCache | null;
 };
 
 /** What every resolver receives. */
 export type GatewayContext = {
   viewer: Viewer;
   upstreams: Upstreams;
+  fallbacks: FallbackConfig;
   loaders: { book: BookLoader };
   /** The request's deadline and cancellation, handed to every upstream call. */
   call: Required<CallOptions>;
+  /** Stale values and fallbacks served, reported in the response's extensions. */
+  notes: ResponseNotes;
 };
 
 /** The one place where layers are wired together, once per request. */
 export function createContextFactory(deps: {
   upstreams: Upstreams;
+  fallbacks: FallbackConfig;
   verifyViewer: VerifyViewer;
   /** Time from a request's arrival to its response, whatever the upstreams do. */
   requestDeadlineMs: number;
@@ -32,11 +43,14 @@ export function createContextFactory(deps: {
   return async ({ request }: YogaInitialContext): Promise<GatewayContext> => {
     const call = { deadlineAt: Date.now() + deps.requestDeadlineMs, signal: request.signal };
     const viewer = await deps.verifyViewer(request.headers.get('authorization'));
+    const { upstreams } = deps;
     return {
       viewer,
-      upstreams: deps.upstreams,
-      loaders: { book: createBookLoader(deps.upstreams.catalog, call) },
+      upstreams,
+      fallbacks: deps.fallbacks,
+      loaders: { book: createBookLoader(upstreams.catalog, call, upstreams.bookCache) },
       call,
+      notes: { stale: [], fallbacks: [] },
     };
   };
 }

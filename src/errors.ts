@@ -8,12 +8,28 @@ export type ServiceName = 'promo' | 'recommendations' | 'catalog';
  * status line, stack or validation detail reaches a client.
  */
 export type UpstreamErrorCode =
-  'UPSTREAM_TIMEOUT' | 'UPSTREAM_UNAVAILABLE' | 'UPSTREAM_BAD_RESPONSE';
+  'UPSTREAM_TIMEOUT' | 'UPSTREAM_UNAVAILABLE' | 'UPSTREAM_BAD_RESPONSE' | 'UPSTREAM_RATE_LIMITED';
 
 const publicMessages: Record<UpstreamErrorCode, (service: ServiceName) => string> = {
   UPSTREAM_TIMEOUT: (service) => `The ${service} service did not answer in time.`,
   UPSTREAM_UNAVAILABLE: (service) => `The ${service} service is unavailable.`,
   UPSTREAM_BAD_RESPONSE: (service) => `The ${service} service sent a response we could not use.`,
+  UPSTREAM_RATE_LIMITED: (service) => `The ${service} service asked us to slow down.`,
+};
+
+/** What the transport learnt about a failure, for retry and circuit-breaker decisions. */
+export type UpstreamFailureDetail = {
+  /** HTTP status, when the upstream answered at all. */
+  status?: number;
+  /** From a 429's `Retry-After`, when present and readable. */
+  retryAfterMs?: number;
+  /**
+   * Whether the failure says something about the upstream's health. False when the
+   * cause was ours: the client left, or the request deadline (not the upstream's
+   * own timeout) cut the call short.
+   */
+  upstreamAtFault?: boolean;
+  cause?: unknown;
 };
 
 /**
@@ -23,13 +39,20 @@ const publicMessages: Record<UpstreamErrorCode, (service: ServiceName) => string
 export class UpstreamError extends Error {
   override name = 'UpstreamError';
 
+  readonly status: number | undefined;
+  readonly retryAfterMs: number | undefined;
+  readonly upstreamAtFault: boolean;
+
   constructor(
     readonly service: ServiceName,
     readonly code: UpstreamErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    { cause, status, retryAfterMs, upstreamAtFault = true }: UpstreamFailureDetail = {},
   ) {
-    super(message, options);
+    super(message, { cause });
+    this.status = status;
+    this.retryAfterMs = retryAfterMs;
+    this.upstreamAtFault = upstreamAtFault;
   }
 
   get publicMessage(): string {

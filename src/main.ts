@@ -33,10 +33,8 @@ if (upstreamUrls === null) {
 
 let draining = false;
 const gateway = createGateway({
+  ...config,
   upstreamUrls,
-  timeoutsMs: config.timeoutsMs,
-  requestDeadlineMs: config.requestDeadlineMs,
-  jwtSecret: config.jwtSecret,
   logger,
   isReady: () => !draining,
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { promotion } from './helpers/fixtures.js';
+import { book, promotion } from './helpers/fixtures.js';
 import { useTestBeds, type TestBed } from './helpers/gateway.js';
 import { sendJson } from './helpers/upstream.js';
 
@@ -74,10 +74,51 @@ describe('book batching', () => {
     expect(idsOf(bed)).toEqual([['unknown-1', 'b-7']]);
   });
 
-  it('uses a new loader per request: a second request asks the catalog again', async () => {
-    const bed = await startBed();
+  it('uses a new loader per request: without the shared cache, a second request asks the catalog again', async () => {
+    const bed = await startBed({ catalogCache: { ttlMs: 0 } });
     await bed.query('{ homepage { promo { book { id } } } }');
     await bed.query('{ homepage { promo { book { id } } } }');
     expect(idsOf(bed)).toEqual([['b-1'], ['b-1']]);
+  });
+
+  it('asks the catalog only for books the shared cache lacks', async () => {
+    const bed = await startBed({
+      handlers: {
+        promo: (_req, res) =>
+          sendJson(res, { promotions: [promotion('p-1', 'b-1'), promotion('p-2', 'b-2')] }),
+      },
+    });
+    await bed.query('{ homepage { promo { book { id } } } }');
+    const { body } = await bed.query(
+      '{ homepage { promo { book { id title } } recommendations { book { id } } } }',
+    );
+
+    expect(body.errors).toBeUndefined();
+    expect(body.data?.homepage.promo).toEqual([
+      { book: { id: 'b-1', title: 'Title of b-1' } },
+      { book: { id: 'b-2', title: 'Title of b-2' } },
+    ]);
+    // Popular picks are b-2 and b-1: both cached by the first request.
+    expect(idsOf(bed)).toEqual([['b-1', 'b-2']]);
+  });
+
+  it('never caches a failed catalog call', async () => {
+    let calls = 0;
+    const bed = await startBed({
+      policies: { catalog: { retries: 0 } },
+      handlers: {
+        catalog: (_req, res, url) => {
+          calls++;
+          if (calls === 1) return sendJson(res, { error: 'down' }, 500);
+          sendJson(res, { books: (url.searchParams.get('ids') ?? '').split(',').map(book) });
+        },
+      },
+    });
+    const first = await bed.query('{ homepage { promo { book { id } } } }');
+    const second = await bed.query('{ homepage { promo { book { id } } } }');
+
+    expect(first.body.data?.homepage.promo[0].book).toBeNull();
+    expect(second.body.errors).toBeUndefined();
+    expect(second.body.data?.homepage.promo[0].book).toEqual({ id: 'b-1' });
   });
 });

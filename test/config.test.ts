@@ -26,7 +26,6 @@ describe('loadConfig', () => {
       host: undefined,
       jwtSecret: DEMO_JWT_SECRET,
       upstreamUrls: null,
-      timeoutsMs: { promo: 800, recommendations: 1000, catalog: 800 },
       requestDeadlineMs: 1500,
       drainDelayMs: 0,
       shutdownTimeoutMs: 10_000,
@@ -48,7 +47,7 @@ describe('loadConfig', () => {
       catalog: URLS.CATALOG_URL,
     });
     expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', jwtSecret: SECRET });
-    expect(config.timeoutsMs.catalog).toBe(250);
+    expect(config.policies.catalog.timeoutMs).toBe(250);
   });
 
   it('names the missing variables when only some upstream URLs are set', () => {

@@ -4,7 +4,7 @@ import { signToken } from '../src/auth.js';
 import { DEMO_JWT_SECRET, loadConfig } from '../src/config.js';
 import { BOOKS, picksForUser } from '../src/demo/data.js';
 import { startDemoServices, type DemoServices } from '../src/demo/services.js';
-import { silentLogger } from '../src/logger.js';
+import { testGatewayOptions } from './helpers/gateway.js';
 import { ActivePromotionsEnvelope, Promotion } from '../src/upstreams/promo/schema.js';
 import { Book, BooksEnvelope } from '../src/upstreams/catalog/schema.js';
 import {
@@ -23,11 +23,11 @@ const getJson = async (url: string) => (await fetch(url)).json();
 
 async function homepage(services: DemoServices, authorization?: string) {
   const gateway = createGateway({
-    upstreamUrls: services.urls,
-    timeoutsMs: { promo: 300, recommendations: 300, catalog: 300 },
-    requestDeadlineMs: 2000,
+    ...testGatewayOptions(services.urls, {
+      timeoutsMs: { promo: 300, recommendations: 300, catalog: 300 },
+      requestDeadlineMs: 2000,
+    }),
     jwtSecret: DEMO_JWT_SECRET,
-    logger: silentLogger,
   });
   const response = await gateway.fetch('http://gateway.test/graphql', {
     method: 'POST',

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway } from '../src/app.js';
 import { DEMO_JWT_SECRET, loadConfig } from '../src/config.js';
 import { startDemoServices, type DemoServices } from '../src/demo/services.js';
-import { silentLogger } from '../src/logger.js';
+import { testGatewayOptions } from './helpers/gateway.js';
 
 // Debian's Chromium, installed by .ci/run; nothing is downloaded.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -22,11 +22,10 @@ beforeAll(async () => {
   }
   demo = await startDemoServices(loadConfig({}).demo);
   const gateway = createGateway({
-    upstreamUrls: demo.urls,
-    timeoutsMs: { promo: 2000, recommendations: 2000, catalog: 2000 },
-    requestDeadlineMs: 5000,
+    ...testGatewayOptions(demo.urls, {
+      timeoutsMs: { promo: 2000, recommendations: 2000, catalog: 2000 },
+    }),
     jwtSecret: DEMO_JWT_SECRET,
-    logger: silentLogger,
   });
   server = createServer(gateway);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

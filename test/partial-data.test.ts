@@ -203,6 +203,7 @@ describe('validation at the boundary', () => {
       handlers: {
         recommendations: (_req, res) => sendJson(res, { userId: 'someone-else', items: POPULAR }),
       },
+      fallbacks: { recommendations: 'none' },
     });
     const token = await bed.tokenFor('u-1');
     const { body } = await bed.query('{ homepage { recommendations { score } } }', {

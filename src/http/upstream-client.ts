@@ -1,21 +1,44 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  BrokenCircuitError,
+  circuitBreaker,
+  ConsecutiveBreaker,
+  handleWhen,
+  type CircuitBreakerPolicy,
+} from 'cockatiel';
 import ky, { HTTPError, type KyInstance } from 'ky';
-import { UpstreamError, type ServiceName, type UpstreamErrorCode } from '../errors.js';
+import {
+  UpstreamError,
+  type ServiceName,
+  type UpstreamErrorCode,
+  type UpstreamFailureDetail,
+} from '../errors.js';
 import type { Logger } from '../logger.js';
 import { BodyTooLargeError, readBody } from './read-body.js';
+import { retryAfterMs, sharedMaxAgeMs } from './response-headers.js';
 
-/** How the gateway talks to one upstream service. */
-export type UpstreamClientOptions = {
-  service: ServiceName;
-  /** Base URL; request paths are relative to it. */
-  baseUrl: string;
+/**
+ * How one upstream is called. Each service declares its own in
+ * src/upstreams/policies.ts; nothing here falls back on a library default.
+ */
+export type UpstreamPolicy = {
   /**
-   * Budget for the whole exchange: connect, headers *and* body. ky's own `timeout`
-   * stops at the headers, so it is off and this deadline is enforced here instead.
+   * Budget for one attempt: connect, headers *and* body. ky's own `timeout` stops
+   * at the headers, so it is off and this deadline is enforced here instead.
    */
   timeoutMs: number;
-  /** Largest body accepted. Default 1 MiB. */
-  maxBodyBytes?: number;
-  logger: Logger;
+  /**
+   * Extra attempts after the first. Only for connection errors and 502/503/504
+   * (every call is an idempotent GET), and for a 429 whose `Retry-After` fits
+   * the time left. Never past the request deadline.
+   */
+  retries: number;
+  /** Wait before retry n: uniformly random in [0, min(maxMs, baseMs·2ⁿ)] ("full jitter"). */
+  backoff: { baseMs: number; maxMs: number };
+  /** Opens after `threshold` consecutive failures; lets one probe through after `halfOpenAfterMs`. */
+  breaker: { threshold: number; halfOpenAfterMs: number };
+  /** Largest body accepted. */
+  maxBodyBytes: number;
 };
 
 /** What one GraphQL request imposes on every upstream call it makes. */
@@ -31,94 +54,195 @@ export type CallOptions = {
 
 export type GetJsonOptions = CallOptions & { searchParams?: Record<string, string | number> };
 
+/** A parsed JSON body, and how long a shared cache may reuse it (from Cache-Control). */
+export type UpstreamResponse = { data: unknown; maxAgeMs: number | undefined };
+
 /** Request header telling an upstream how many ms it has before its answer is useless. */
 export const BUDGET_HEADER = 'x-request-budget-ms';
 
 /** GETs JSON from one upstream; every failure comes out as an `UpstreamError`. */
 export type UpstreamClient = {
   readonly service: ServiceName;
-  getJson(path: string, options?: GetJsonOptions): Promise<unknown>;
+  getJson(path: string, options?: GetJsonOptions): Promise<UpstreamResponse>;
+  /** `closed`, `open` or `half-open`: for readiness and dashboards. */
+  circuitState(): 'closed' | 'open' | 'half-open';
 };
+
+export type UpstreamClientOptions = {
+  service: ServiceName;
+  /** Base URL; request paths are relative to it. */
+  baseUrl: string;
+  policy: UpstreamPolicy;
+  logger: Logger;
+  /** Source of jitter; tests may pin it. Default `Math.random`. */
+  random?: () => number;
+};
+
+const RETRYABLE_STATUSES = new Set([502, 503, 504]);
 
 export function createUpstreamClient({
   service,
   baseUrl,
-  timeoutMs,
-  maxBodyBytes = 1024 * 1024,
+  policy,
   logger,
+  random = Math.random,
 }: UpstreamClientOptions): UpstreamClient {
   const http: KyInstance = ky.create({
     prefixUrl: baseUrl,
     headers: { accept: 'application/json' },
-    // Policy stated here, not inherited: no retries (not yet budgeted), our own
-    // timeout (see above), and a redirect is a broken contract, not a hop to follow.
+    // Retries and timeouts are ours (see UpstreamPolicy); a redirect is a broken
+    // contract, not a hop to follow.
     retry: 0,
     timeout: false,
     redirect: 'manual',
     throwHttpErrors: true,
   });
-
   // For log messages only: what was called, as one URL.
   const base = baseUrl.replace(/\/$/, '');
 
+  // Only failures that say the upstream is unwell count towards opening: not a
+  // malformed answer, not rate limiting, not our own deadline or a client leaving.
+  const breaker: CircuitBreakerPolicy = circuitBreaker(
+    handleWhen(
+      (error) =>
+        error instanceof UpstreamError &&
+        error.upstreamAtFault &&
+        (error.code === 'UPSTREAM_UNAVAILABLE' || error.code === 'UPSTREAM_TIMEOUT'),
+    ),
+    {
+      halfOpenAfter: policy.breaker.halfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(policy.breaker.threshold),
+    },
+  );
+  breaker.onBreak(() => logger.warn(`[${service}] circuit opened: calls fail fast`));
+  breaker.onHalfOpen(() => logger.info(`[${service}] circuit half-open: probing`));
+  breaker.onReset(() => logger.info(`[${service}] circuit closed: upstream recovered`));
+
+  function fail(code: UpstreamErrorCode, message: string, detail: UpstreamFailureDetail = {}) {
+    logger.warn(`[${service}] ${code} ${message}`);
+    return new UpstreamError(service, code, message, detail);
+  }
+
+  /** One HTTP exchange within `budgetMs`. */
+  async function attempt(path: string, options: GetJsonOptions, budgetMs: number) {
+    const url = `${base}/${path}`;
+    const deadline = AbortSignal.timeout(budgetMs);
+    const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
+
+    let text: string;
+    let maxAgeMs: number | undefined;
+    try {
+      const response = await http.get(path, {
+        searchParams: options.searchParams,
+        headers: { [BUDGET_HEADER]: String(budgetMs) },
+        signal,
+      });
+      maxAgeMs = sharedMaxAgeMs(response.headers.get('cache-control'));
+      text = await readBody(response, policy.maxBodyBytes);
+    } catch (cause) {
+      const { code, ...detail } = classify(cause, deadline, budgetMs === policy.timeoutMs);
+      throw fail(code, `GET ${url}: ${describe(cause, budgetMs)}`, { ...detail, cause });
+    }
+    try {
+      return { data: JSON.parse(text) as unknown, maxAgeMs };
+    } catch (cause) {
+      throw fail('UPSTREAM_BAD_RESPONSE', `GET ${url}: body is not JSON`, { cause });
+    }
+  }
+
   return {
     service,
+    circuitState: () => (['closed', 'open', 'half-open', 'open'] as const)[breaker.state] ?? 'open',
+
     async getJson(path, options = {}) {
-      const url = `${base}/${path}`;
-      const budgetMs = Math.floor(
-        Math.min(timeoutMs, (options.deadlineAt ?? Infinity) - Date.now()),
-      );
-      if (budgetMs <= 0) {
-        throw fail('UPSTREAM_TIMEOUT', `GET ${url}: the request deadline has passed`, undefined);
-      }
-      const deadline = AbortSignal.timeout(budgetMs);
-      const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
+      const deadlineAt = options.deadlineAt ?? Infinity;
+      for (let attemptNo = 0; ; attemptNo++) {
+        const budgetMs = Math.floor(Math.min(policy.timeoutMs, deadlineAt - Date.now()));
+        if (budgetMs <= 0) {
+          throw fail('UPSTREAM_TIMEOUT', `GET ${base}/${path}: the request deadline has passed`, {
+            upstreamAtFault: false,
+          });
+        }
 
-      let text: string;
-      try {
-        const response = await http.get(path, {
-          searchParams: options.searchParams,
-          headers: { [BUDGET_HEADER]: String(budgetMs) },
-          signal,
-        });
-        text = await readBody(response, maxBodyBytes);
-      } catch (cause) {
-        throw fail(classify(cause, deadline), `GET ${url}: ${describe(cause, budgetMs)}`, cause);
-      }
+        let error: UpstreamError;
+        try {
+          return await breaker.execute(() => attempt(path, options, budgetMs));
+        } catch (caught) {
+          if (caught instanceof BrokenCircuitError) {
+            // Not logged per call: the breaker logged once when it opened.
+            throw new UpstreamError(service, 'UPSTREAM_UNAVAILABLE', 'circuit open', {
+              upstreamAtFault: false,
+            });
+          }
+          if (!(caught instanceof UpstreamError)) throw caught;
+          error = caught;
+        }
 
-      try {
-        return JSON.parse(text) as unknown;
-      } catch (cause) {
-        throw fail('UPSTREAM_BAD_RESPONSE', `GET ${url}: body is not JSON`, cause);
+        const delayMs = retryDelayMs(error, attemptNo, policy, random);
+        // Waiting must leave time for the next attempt to be worth making.
+        if (delayMs === undefined || Date.now() + delayMs >= deadlineAt) throw error;
+        logger.debug(`[${service}] retry ${attemptNo + 1} in ${Math.round(delayMs)} ms`);
+        try {
+          await sleep(delayMs, undefined, { signal: options.signal, ref: false });
+        } catch {
+          throw error; // The client left while we waited.
+        }
       }
     },
   };
-
-  function fail(code: UpstreamErrorCode, message: string, cause: unknown): UpstreamError {
-    logger.warn(`[${service}] ${code} ${message}`);
-    return new UpstreamError(service, code, message, { cause });
-  }
 }
 
 // Private helpers.
 
-function classify(error: unknown, deadline: AbortSignal): UpstreamErrorCode {
-  if (deadline.aborted) return 'UPSTREAM_TIMEOUT';
-  if (error instanceof BodyTooLargeError) return 'UPSTREAM_BAD_RESPONSE';
+/** How long to wait before retrying, or `undefined` to give up now. */
+function retryDelayMs(
+  error: UpstreamError,
+  attemptNo: number,
+  policy: UpstreamPolicy,
+  random: () => number,
+): number | undefined {
+  if (attemptNo >= policy.retries || !error.upstreamAtFault) return undefined;
+  // A 429 is retried only when the upstream says when; without that we fail fast.
+  if (error.code === 'UPSTREAM_RATE_LIMITED') return error.retryAfterMs;
+  const transient =
+    error.code === 'UPSTREAM_UNAVAILABLE' &&
+    (error.status === undefined || RETRYABLE_STATUSES.has(error.status));
+  if (!transient) return undefined;
+  return random() * Math.min(policy.backoff.maxMs, policy.backoff.baseMs * 2 ** attemptNo);
+}
+
+function classify(
+  error: unknown,
+  deadline: AbortSignal,
+  ownTimeout: boolean,
+): UpstreamFailureDetail & { code: UpstreamErrorCode } {
+  if (deadline.aborted) return { code: 'UPSTREAM_TIMEOUT', upstreamAtFault: ownTimeout };
+  if (error instanceof BodyTooLargeError) return { code: 'UPSTREAM_BAD_RESPONSE' };
   if (error instanceof HTTPError) {
     // Free the connection: nobody will read this body.
     void error.response.body?.cancel().catch(() => {});
-    const { status } = error.response;
-    return status >= 500 || status === 429 ? 'UPSTREAM_UNAVAILABLE' : 'UPSTREAM_BAD_RESPONSE';
+    const { status, headers } = error.response;
+    if (status === 429) {
+      return {
+        code: 'UPSTREAM_RATE_LIMITED',
+        status,
+        retryAfterMs: retryAfterMs(headers.get('retry-after')),
+      };
+    }
+    return { code: status >= 500 ? 'UPSTREAM_UNAVAILABLE' : 'UPSTREAM_BAD_RESPONSE', status };
+  }
+  if (error instanceof Error && error.name === 'AbortError') {
+    // Not our deadline: the client went away.
+    return { code: 'UPSTREAM_UNAVAILABLE', upstreamAtFault: false };
   }
   // Refused, reset, DNS, or the body stream broke: the service is not reachable.
-  return 'UPSTREAM_UNAVAILABLE';
+  return { code: 'UPSTREAM_UNAVAILABLE' };
 }
 
-function describe(error: unknown, timeoutMs: number): string {
+function describe(error: unknown, budgetMs: number): string {
   if (error instanceof HTTPError) return `HTTP ${error.response.status}`;
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-    return `no complete response within ${timeoutMs} ms`;
+    return `no complete response within ${budgetMs} ms`;
   }
   if (error instanceof Error) {
     const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';

@@ -1,28 +1,49 @@
 import DataLoader from 'dataloader';
+import type { LRUCache } from 'lru-cache';
+import type { CallOptions } from '../http/upstream-client.js';
 import type { Book } from '../upstreams/catalog/schema.js';
 import { MAX_IDS_PER_REQUEST } from '../upstreams/catalog/schema.js';
-import type { CallOptions } from '../http/upstream-client.js';
 import type { CatalogService } from '../upstreams/catalog/client.js';
 
 /** Books by id for one request: `null` for ids the catalog does not know. */
 export type BookLoader = DataLoader<string, Book | null>;
 
+/** Book details shared across requests: bounded in size and age (see app.ts). */
+export type BookCache = LRUCache<string, Book>;
+
 /**
  * One loader per request (DataLoader's own advice: its cache is a per-request
- * memo, not a shared cache). All `book` fields resolved in the same tick share a
- * batch: ids are de-duplicated by the loader and split at the catalog's limit.
+ * memo). All `book` fields resolved in the same tick share a batch: ids are
+ * de-duplicated by the loader and split at the catalog's limit. With a shared
+ * `cache`, the catalog is asked only for the ids it does not hold.
  */
-export function createBookLoader(catalog: CatalogService, call?: CallOptions): BookLoader {
+export function createBookLoader(
+  catalog: CatalogService,
+  call: CallOptions,
+  cache: BookCache | null,
+): BookLoader {
   return new DataLoader<string, Book | null>(
     async (ids) => {
-      try {
-        const books = await catalog.booksByIds(ids, call);
-        return ids.map((id) => books.get(id) ?? null);
-      } catch (error) {
-        // DataLoader contract: one result per key, an Error for each key that failed.
-        const failure = error instanceof Error ? error : new Error(String(error));
-        return ids.map(() => failure);
+      const found = new Map<string, Book>();
+      const missing: string[] = [];
+      for (const id of ids) {
+        const book = cache?.get(id);
+        if (book) found.set(id, book);
+        else missing.push(id);
       }
+      if (missing.length > 0) {
+        try {
+          for (const [id, book] of await catalog.booksByIds(missing, call)) {
+            found.set(id, book);
+            cache?.set(id, book);
+          }
+        } catch (error) {
+          // DataLoader contract: one result per key, an Error for each key that failed.
+          const failure = error instanceof Error ? error : new Error(String(error));
+          return ids.map((id) => found.get(id) ?? failure);
+        }
+      }
+      return ids.map((id) => found.get(id) ?? null);
     },
     { maxBatchSize: MAX_IDS_PER_REQUEST },
   );

@@ -1,5 +1,7 @@
 import { afterEach } from 'vitest';
-import { createGateway, type Gateway } from '../../src/app.js';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import type { UpstreamPolicy } from '../../src/http/upstream-client.js';
 import { signToken } from '../../src/auth.js';
 import type { ServiceName } from '../../src/errors.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
@@ -33,17 +35,53 @@ export type TestBed = {
   close(): Promise<void>;
 };
 
+/** Tunable parts of a test gateway; everything else is the production default. */
+export type TestGatewayOverrides = {
+  /** Shorthand for `policies.<service>.timeoutMs`; 500 ms unless given. */
+  timeoutsMs?: Partial<Record<ServiceName, number>>;
+  policies?: Partial<Record<ServiceName, Partial<UpstreamPolicy>>>;
+  requestDeadlineMs?: number;
+  promoCache?: Partial<Config['promoCache']>;
+  catalogCache?: Partial<Config['catalogCache']>;
+  fallbacks?: Partial<Config['fallbacks']>;
+  logger?: Logger;
+};
+
+/** Gateway options for tests: production defaults (from `loadConfig({})`) plus overrides. */
+export function testGatewayOptions(
+  upstreamUrls: Record<ServiceName, string>,
+  overrides: TestGatewayOverrides = {},
+): GatewayOptions {
+  const defaults = loadConfig({});
+  const policy = (service: ServiceName): UpstreamPolicy => ({
+    ...defaults.policies[service],
+    timeoutMs: overrides.timeoutsMs?.[service] ?? 500,
+    ...overrides.policies?.[service],
+  });
+  return {
+    upstreamUrls,
+    policies: {
+      promo: policy('promo'),
+      recommendations: policy('recommendations'),
+      catalog: policy('catalog'),
+    },
+    requestDeadlineMs: overrides.requestDeadlineMs ?? 5000,
+    jwtSecret: TEST_SECRET,
+    promoCache: { ...defaults.promoCache, ...overrides.promoCache },
+    catalogCache: { ...defaults.catalogCache, ...overrides.catalogCache },
+    fallbacks: { ...defaults.fallbacks, ...overrides.fallbacks },
+    logger: overrides.logger ?? silentLogger,
+  };
+}
+
 /**
  * A gateway wired to three real loopback upstreams. Each upstream answers with
  * the healthy fixtures unless a handler (or a ready URL) is given for it.
  */
 export async function startTestBed(
-  options: {
+  options: TestGatewayOverrides & {
     handlers?: Partial<Record<ServiceName, Handler>>;
     urls?: Partial<Record<ServiceName, string>>;
-    timeoutsMs?: Partial<Record<ServiceName, number>>;
-    requestDeadlineMs?: number;
-    logger?: Logger;
   } = {},
 ): Promise<TestBed> {
   const defaults: Record<ServiceName, Handler> = {
@@ -57,17 +95,16 @@ export async function startTestBed(
     ),
   );
   const upstreams = { promo: promo!, recommendations: recommendations!, catalog: catalog! };
-  const gateway = createGateway({
-    upstreamUrls: {
-      promo: options.urls?.promo ?? upstreams.promo.url,
-      recommendations: options.urls?.recommendations ?? upstreams.recommendations.url,
-      catalog: options.urls?.catalog ?? upstreams.catalog.url,
-    },
-    timeoutsMs: { promo: 500, recommendations: 500, catalog: 500, ...options.timeoutsMs },
-    requestDeadlineMs: options.requestDeadlineMs ?? 5000,
-    jwtSecret: TEST_SECRET,
-    logger: options.logger ?? silentLogger,
-  });
+  const gateway = createGateway(
+    testGatewayOptions(
+      {
+        promo: options.urls?.promo ?? upstreams.promo.url,
+        recommendations: options.urls?.recommendations ?? upstreams.recommendations.url,
+        catalog: options.urls?.catalog ?? upstreams.catalog.url,
+      },
+      options,
+    ),
+  );
 
   return {
     gateway,

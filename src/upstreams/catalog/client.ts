@@ -18,11 +18,11 @@ export function createCatalogService(http: UpstreamClient, logger: Logger): Cata
       if (ids.length > MAX_IDS_PER_REQUEST) {
         throw new RangeError(`At most ${MAX_IDS_PER_REQUEST} ids per request, got ${ids.length}`);
       }
-      const payload = await http.getJson('books', {
+      const { data } = await http.getJson('books', {
         ...call,
         searchParams: { ids: ids.join(',') },
       });
-      const { items } = parseListPayload('catalog', payload, { envelope, item: Book }, logger);
+      const { items } = parseListPayload('catalog', data, { envelope, item: Book }, logger);
       return new Map(items.map((book) => [book.id, book]));
     },
   };

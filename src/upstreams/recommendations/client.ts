@@ -20,7 +20,7 @@ export function createRecommendationsService(
 ): RecommendationsService {
   return {
     async forUser(userId, limit, call) {
-      const payload = await http.getJson(`users/${encodeURIComponent(userId)}/recommendations`, {
+      const { data } = await http.getJson(`users/${encodeURIComponent(userId)}/recommendations`, {
         ...call,
         searchParams: { limit },
       });
@@ -32,7 +32,7 @@ export function createRecommendationsService(
       });
       const parsed = parseListPayload(
         'recommendations',
-        payload,
+        data,
         { envelope, item: RecommendationItem },
         logger,
       );
@@ -40,13 +40,13 @@ export function createRecommendationsService(
     },
 
     async popular(limit, call) {
-      const payload = await http.getJson('recommendations/popular', {
+      const { data } = await http.getJson('recommendations/popular', {
         ...call,
         searchParams: { limit },
       });
       const parsed = parseListPayload(
         'recommendations',
-        payload,
+        data,
         { envelope: PopularRecommendationsEnvelope, item: RecommendationItem },
         logger,
       );
