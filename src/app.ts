@@ -73,8 +73,11 @@ function createUpstreams(options: GatewayOptions): Upstreams {
   return {
     promo: createSwrCache({
       service: 'promo',
+      // A shared load serves many requests, so it is not cut short by any one of
+      // them; it gets a request's whole budget (retries and Retry-After included).
       load: async () => {
-        const { promotions, maxAgeMs } = await promo.activePromotions();
+        const deadlineAt = Date.now() + options.requestDeadlineMs;
+        const { promotions, maxAgeMs } = await promo.activePromotions({ deadlineAt });
         return { value: promotions, maxAgeMs };
       },
       ...promoCache,

@@ -18,13 +18,13 @@ function expectNoInternals({ body }: GraphQLResult) {
 
 const FAULT_CASES = [
   ...FAULTS,
-  { name: 'refuses connections', code: 'UPSTREAM_UNAVAILABLE', handler: undefined },
+  { name: 'refuses connections', code: 'UPSTREAM_UNAVAILABLE', handler: undefined, calls: 0 },
 ];
 
 describe('partial data when promo fails', () => {
   it.each(FAULT_CASES)(
-    'promo $name: promo is null with $code, recommendations intact',
-    async ({ handler, code }) => {
+    'promo $name: promo is null with $code after $calls call(s), recommendations intact',
+    async ({ handler, code, calls }) => {
       const bed = await startBed({
         timeoutsMs,
         ...(handler ? { handlers: { promo: handler } } : { urls: { promo: await refusedUrl() } }),
@@ -44,6 +44,7 @@ describe('partial data when promo fails', () => {
           extensions: { code, service: 'promo' },
         },
       ]);
+      expect(bed.upstreams.promo.requests).toHaveLength(calls);
       expectNoInternals(result);
     },
   );
@@ -51,8 +52,8 @@ describe('partial data when promo fails', () => {
 
 describe('partial data when recommendations fail', () => {
   it.each(FAULT_CASES)(
-    'recommendations $name: recommendations null with $code, promo intact',
-    async ({ handler, code }) => {
+    'recommendations $name: recommendations null with $code after $calls call(s), promo intact',
+    async ({ handler, code, calls }) => {
       const bed = await startBed({
         timeoutsMs,
         ...(handler
@@ -72,6 +73,7 @@ describe('partial data when recommendations fail', () => {
           extensions: { code, service: 'recommendations' },
         }),
       ]);
+      expect(bed.upstreams.recommendations.requests).toHaveLength(calls);
       expectNoInternals(result);
     },
   );
