@@ -20,6 +20,7 @@ export type GraphQLResult = {
       path?: Array<string | number>;
       extensions?: Record<string, unknown>;
     }>;
+    extensions?: Record<string, unknown>;
   };
 };
 
