@@ -103,6 +103,22 @@ describe('circuit breaker', () => {
     expect(bed.upstreams.promo.requests).toHaveLength(5);
   });
 
+  it('counts a call that succeeds on its retry as a success', async () => {
+    let n = 0;
+    const bed = await startBed({
+      promoCache: uncached,
+      policies: { promo: { retries: 1, breaker: { threshold: 1, halfOpenAfterMs: 60_000 } } },
+      handlers: {
+        promo: (_req, res) =>
+          ++n % 2 === 1 ? sendJson(res, {}, 503) : sendJson(res, { promotions: PROMOTIONS }),
+      },
+    });
+    for (let i = 0; i < 4; i++) {
+      expect((await bed.query(PROMO_QUERY)).body.data?.homepage.promo).toEqual(promoIds);
+    }
+    expect(bed.upstreams.promo.requests).toHaveLength(8);
+  });
+
   it('does not count bad payloads towards opening', async () => {
     const bed = await startBed({
       promoCache: uncached,

@@ -9,10 +9,16 @@ export class BodyTooLargeError extends Error {
 
 /**
  * Reads a response body as UTF-8, failing as soon as it passes `maxBytes`, so a
- * runaway upstream costs us at most that much memory. Reading goes through the
- * stream, so the request's abort signal (our timeout) also stops a stalled body.
+ * runaway upstream costs us at most that much memory, and as soon as `signal`
+ * aborts. fetch is meant to error the body stream on abort, but under load we saw
+ * Node 20's fetch leave a stalled read pending forever (bench/soak.ts), so the
+ * signal is enforced here as well.
  */
-export async function readBody(response: Response, maxBytes: number): Promise<string> {
+export async function readBody(
+  response: Response,
+  maxBytes: number,
+  signal?: AbortSignal,
+): Promise<string> {
   const declared = Number(response.headers.get('content-length') ?? Number.NaN);
   if (declared > maxBytes) {
     await response.body?.cancel();
@@ -21,11 +27,28 @@ export async function readBody(response: Response, maxBytes: number): Promise<st
   if (response.body === null) return '';
 
   const reader = response.body.getReader();
+  const onAbort = () => void reader.cancel(signal?.reason).catch(() => {});
+  signal?.throwIfAborted();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await readAll(reader, maxBytes, signal);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+async function readAll(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  maxBytes: number,
+  signal: AbortSignal | undefined,
+): Promise<string> {
   const decoder = new TextDecoder();
   let size = 0;
   let text = '';
   for (;;) {
     const { done, value } = await reader.read();
+    // A cancelled reader reports `done`: that is an abort, not the end of the body.
+    signal?.throwIfAborted();
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {

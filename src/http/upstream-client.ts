@@ -35,7 +35,10 @@ export type UpstreamPolicy = {
   retries: number;
   /** Wait before retry n: uniformly random in [0, min(maxMs, baseMs·2ⁿ)] ("full jitter"). */
   backoff: { baseMs: number; maxMs: number };
-  /** Opens after `threshold` consecutive failures; lets one probe through after `halfOpenAfterMs`. */
+  /**
+   * Opens after `threshold` consecutive failed calls (a call counts once, after its
+   * retries); lets one probe through after `halfOpenAfterMs`.
+   */
   breaker: { threshold: number; halfOpenAfterMs: number };
   /** Largest body accepted. */
   maxBodyBytes: number;
@@ -138,7 +141,7 @@ export function createUpstreamClient({
         signal,
       });
       maxAgeMs = sharedMaxAgeMs(response.headers.get('cache-control'));
-      text = await readBody(response, policy.maxBodyBytes);
+      text = await readBody(response, policy.maxBodyBytes, signal);
     } catch (cause) {
       const { code, ...detail } = classify(cause, deadline, budgetMs === policy.timeoutMs);
       throw fail(code, `GET ${url}: ${describe(cause, budgetMs)}`, { ...detail, cause });
@@ -155,41 +158,48 @@ export function createUpstreamClient({
     circuitState: () => (['closed', 'open', 'half-open', 'open'] as const)[breaker.state] ?? 'open',
 
     async getJson(path, options = {}) {
-      const deadlineAt = options.deadlineAt ?? Infinity;
-      for (let attemptNo = 0; ; attemptNo++) {
-        const budgetMs = Math.floor(Math.min(policy.timeoutMs, deadlineAt - Date.now()));
-        if (budgetMs <= 0) {
-          throw fail('UPSTREAM_TIMEOUT', `GET ${base}/${path}: the request deadline has passed`, {
-            upstreamAtFault: false,
-          });
-        }
-
-        let error: UpstreamError;
-        try {
-          return await breaker.execute(() => attempt(path, options, budgetMs));
-        } catch (caught) {
-          if (caught instanceof BrokenCircuitError) {
-            // Not logged per call: the breaker logged once when it opened.
-            throw new UpstreamError(service, 'UPSTREAM_UNAVAILABLE', 'circuit open', {
-              upstreamAtFault: false,
-            });
-          }
-          if (!(caught instanceof UpstreamError)) throw caught;
-          error = caught;
-        }
-
-        const delayMs = retryDelayMs(error, attemptNo, policy, random);
-        // Waiting must leave time for the next attempt to be worth making.
-        if (delayMs === undefined || Date.now() + delayMs >= deadlineAt) throw error;
-        logger.debug(`[${service}] retry ${attemptNo + 1} in ${Math.round(delayMs)} ms`);
-        try {
-          await sleep(delayMs, undefined, { signal: options.signal, ref: false });
-        } catch {
-          throw error; // The client left while we waited.
-        }
+      try {
+        // The breaker sees whole calls, retries included: a call that succeeds on
+        // its retry is a success, so a noisy-but-working upstream stays closed.
+        return await breaker.execute(() => withRetries(path, options));
+      } catch (error) {
+        if (!(error instanceof BrokenCircuitError)) throw error;
+        // Not logged per call: the breaker logged once when it opened.
+        throw new UpstreamError(service, 'UPSTREAM_UNAVAILABLE', 'circuit open', {
+          upstreamAtFault: false,
+        });
       }
     },
   };
+
+  async function withRetries(path: string, options: GetJsonOptions): Promise<UpstreamResponse> {
+    const deadlineAt = options.deadlineAt ?? Infinity;
+    for (let attemptNo = 0; ; attemptNo++) {
+      const budgetMs = Math.floor(Math.min(policy.timeoutMs, deadlineAt - Date.now()));
+      if (budgetMs <= 0) {
+        throw fail('UPSTREAM_TIMEOUT', `GET ${base}/${path}: the request deadline has passed`, {
+          upstreamAtFault: false,
+        });
+      }
+      let error: UpstreamError;
+      try {
+        return await attempt(path, options, budgetMs);
+      } catch (caught) {
+        if (!(caught instanceof UpstreamError)) throw caught;
+        error = caught;
+      }
+
+      const delayMs = retryDelayMs(error, attemptNo, policy, random);
+      // Waiting must leave time for the next attempt to be worth making.
+      if (delayMs === undefined || Date.now() + delayMs >= deadlineAt) throw error;
+      logger.debug(`[${service}] retry ${attemptNo + 1} in ${Math.round(delayMs)} ms`);
+      try {
+        await sleep(delayMs, undefined, { signal: options.signal, ref: false });
+      } catch {
+        throw error; // The client left while we waited.
+      }
+    }
+  }
 }
 
 // Private helpers.
