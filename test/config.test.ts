@@ -70,6 +70,11 @@ describe('loadConfig', () => {
     ['RECOMMENDATIONS_TIMEOUT_MS', '1.5'],
     ['JWT_SECRET', 'short'],
     ['DEMO_PROMO_FAULT', 'explode'],
+    ['CATALOG_RETRIES', '-1'],
+    ['RECOMMENDATIONS_BREAKER_THRESHOLD', '0'],
+    ['PROMO_STALE_IF_ERROR_MS', 'forever'],
+    ['RECOMMENDATIONS_FALLBACK', 'random'],
+    ['HOUSE_BANNERS_FILE', '/nonexistent/banners.json'],
     ['LOG_LEVEL', 'chatty'],
   ])('stops on %s=%s with a message naming the variable', (name, value) => {
     expect(errorOf({ [name]: value })).toMatch(new RegExp(`^\\s+${name}: `, 'm'));
@@ -77,5 +82,27 @@ describe('loadConfig', () => {
 
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '', PROMO_URL: '' }).port).toBe(4000);
+  });
+
+  it("reads per-service policies and falls back on each service's own defaults", () => {
+    const config = loadConfig({ CATALOG_RETRIES: '3', PROMO_BREAKER_THRESHOLD: '9' });
+    expect(config.policies.catalog.retries).toBe(3);
+    expect(config.policies.promo.breaker.threshold).toBe(9);
+    expect(config.policies.recommendations).toMatchObject({
+      timeoutMs: 1000,
+      retries: 1,
+      breaker: { threshold: 5, halfOpenAfterMs: 5000 },
+    });
+  });
+
+  it('loads house banners from a file, validated like promo payloads', () => {
+    const config = loadConfig({ HOUSE_BANNERS_FILE: 'docs/house-banners.example.json' });
+    expect(config.fallbacks.houseBanners?.map((banner) => banner.id)).toEqual([
+      'house-bestsellers',
+      'house-gift-cards',
+    ]);
+    expect(errorOf({ HOUSE_BANNERS_FILE: 'package.json' })).toMatch(
+      /HOUSE_BANNERS_FILE: package\.json is not a non-empty list of promotions/,
+    );
   });
 });
