@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { FAULTS } from './helpers/misbehaving.js';
-import { HOMEPAGE_QUERY, useTestBeds, type GraphQLResult } from './helpers/gateway.js';
+import {
+  HOMEPAGE_QUERY,
+  useTestBeds,
+  type GraphQLResult,
+  type TestBed,
+} from './helpers/gateway.js';
 import { refusedUrl, sendJson } from './helpers/upstream.js';
 import { POPULAR, PROMOTIONS, promotion } from './helpers/fixtures.js';
 
@@ -8,6 +13,19 @@ const startBed = useTestBeds();
 
 /** Timeouts are short so that hanging upstreams keep the suite quick. */
 const timeoutsMs = { promo: 300, recommendations: 300, catalog: 300 };
+const requestDeadlineMs = 1500;
+
+/**
+ * Runs a query and checks it was answered by the deadline. The margin is wide on
+ * purpose: this catches a page that waits on a hung upstream, not a slow machine.
+ * (Unhandled rejections fail the run: vitest reports them as errors.)
+ */
+async function queryByDeadline(bed: TestBed, query: string) {
+  const started = performance.now();
+  const result = await bed.query(query);
+  expect(performance.now() - started).toBeLessThan(requestDeadlineMs + 1000);
+  return result;
+}
 
 function expectNoInternals({ body }: GraphQLResult) {
   const text = JSON.stringify(body);
@@ -27,9 +45,10 @@ describe('partial data when promo fails', () => {
     async ({ handler, code, calls }) => {
       const bed = await startBed({
         timeoutsMs,
+        requestDeadlineMs,
         ...(handler ? { handlers: { promo: handler } } : { urls: { promo: await refusedUrl() } }),
       });
-      const result = await bed.query(HOMEPAGE_QUERY);
+      const result = await queryByDeadline(bed, HOMEPAGE_QUERY);
 
       expect(result.status).toBe(200);
       expect(result.body.data?.homepage.promo).toBeNull();
@@ -56,11 +75,12 @@ describe('partial data when recommendations fail', () => {
     async ({ handler, code, calls }) => {
       const bed = await startBed({
         timeoutsMs,
+        requestDeadlineMs,
         ...(handler
           ? { handlers: { recommendations: handler } }
           : { urls: { recommendations: await refusedUrl() } }),
       });
-      const result = await bed.query(HOMEPAGE_QUERY);
+      const result = await queryByDeadline(bed, HOMEPAGE_QUERY);
 
       expect(result.status).toBe(200);
       expect(result.body.data?.homepage.recommendations).toBeNull();
@@ -85,11 +105,12 @@ describe('partial data when the catalog fails', () => {
     async ({ handler, code }) => {
       const bed = await startBed({
         timeoutsMs,
+        requestDeadlineMs,
         ...(handler
           ? { handlers: { catalog: handler } }
           : { urls: { catalog: await refusedUrl() } }),
       });
-      const result = await bed.query(HOMEPAGE_QUERY);
+      const result = await queryByDeadline(bed, HOMEPAGE_QUERY);
       const { promo, recommendations } = result.body.data?.homepage ?? {};
 
       expect(result.status).toBe(200);
@@ -111,6 +132,33 @@ describe('partial data when the catalog fails', () => {
           [['homepage', 'recommendations', 1, 'book'], { code, service: 'catalog' }],
         ].sort(),
       );
+      expectNoInternals(result);
+    },
+  );
+});
+
+describe('promo and recommendations failing together', () => {
+  it.each(FAULTS)(
+    'both $name: a homepage of nulls, each field with $code',
+    async ({ handler, code, calls }) => {
+      const bed = await startBed({
+        timeoutsMs,
+        requestDeadlineMs,
+        handlers: { promo: handler, recommendations: handler },
+      });
+      const result = await queryByDeadline(bed, HOMEPAGE_QUERY);
+
+      expect(result.status).toBe(200);
+      expect(result.body.data).toEqual({ homepage: { promo: null, recommendations: null } });
+      // Sorted: the two fields fail concurrently, in either order.
+      const errors = result.body.errors?.map((e) => [e.path, e.extensions]);
+      expect(errors?.sort((a, b) => String(a[0]).localeCompare(String(b[0])))).toEqual([
+        [['homepage', 'promo'], { code, service: 'promo' }],
+        [['homepage', 'recommendations'], { code, service: 'recommendations' }],
+      ]);
+      expect(bed.upstreams.promo.requests).toHaveLength(calls);
+      expect(bed.upstreams.recommendations.requests).toHaveLength(calls);
+      expect(bed.upstreams.catalog.requests).toHaveLength(0);
       expectNoInternals(result);
     },
   );
