@@ -324,7 +324,11 @@ describe('everything at once', () => {
 
     expect(status).toBe(200);
     expect(body.data).toEqual({ homepage: { promo: null, recommendations: null } });
-    expect(body.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([
+    expect(
+      body.errors
+        ?.map((e) => [e.path, e.extensions?.code])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    ).toEqual([
       [['homepage', 'promo'], 'UPSTREAM_TIMEOUT'],
       [['homepage', 'recommendations'], 'UPSTREAM_TIMEOUT'],
     ]);
