@@ -147,10 +147,10 @@ async function worker(until: number) {
       });
       const body = (await response.json()) as {
         data?: unknown;
-        errors?: Array<{ path?: unknown[]; extensions?: { code?: string } }>;
+        errors?: Array<{ path?: unknown[]; extensions?: { code?: string; service?: string } }>;
       };
       for (const error of body.errors ?? []) {
-        const key = `${String(error.path?.[1] ?? error.path?.[0])} ${error.extensions?.code}`;
+        const key = `${error.extensions?.service ?? error.path?.[0]} ${error.extensions?.code}`;
         errorCodes[key] = (errorCodes[key] ?? 0) + 1;
       }
       if (response.status !== 200 || !body.data) {
