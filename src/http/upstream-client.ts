@@ -67,8 +67,6 @@ export const BUDGET_HEADER = 'x-request-budget-ms';
 export type UpstreamClient = {
   readonly service: ServiceName;
   getJson(path: string, options?: GetJsonOptions): Promise<UpstreamResponse>;
-  /** `closed`, `open` or `half-open`: for readiness and dashboards. */
-  circuitState(): 'closed' | 'open' | 'half-open';
 };
 
 export type UpstreamClientOptions = {
@@ -155,7 +153,6 @@ export function createUpstreamClient({
 
   return {
     service,
-    circuitState: () => (['closed', 'open', 'half-open', 'open'] as const)[breaker.state] ?? 'open',
 
     async getJson(path, options = {}) {
       try {
