@@ -2,8 +2,7 @@
 //   npm run bench            (writes BENCHMARKS.md)
 // Everything runs in this one process (upstreams, gateway, client); requests are
 // sent one at a time, so this measures latency, not throughput.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { createGateway } from '../src/app.js';
@@ -11,7 +10,8 @@ import { signToken } from '../src/auth.js';
 import type { ServiceName } from '../src/errors.js';
 import { silentLogger } from '../src/logger.js';
 import { loadConfig } from '../src/config.js';
-import { activePromotions, BOOKS, picksForUser } from '../src/demo/data.js';
+import { demoReply } from '../src/demo/services.js';
+import { listen } from './lib.js';
 
 const defaults = loadConfig({});
 
@@ -34,11 +34,6 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
 function upstream(latencyMs: number, counter: { calls: number }, body: (url: URL) => unknown) {
   return createServer((req, res) => {
     counter.calls++;
@@ -53,17 +48,13 @@ function upstream(latencyMs: number, counter: { calls: number }, body: (url: URL
 async function run({ name, latencyMs, caches = false }: Scenario) {
   const calls = { promo: { calls: 0 }, recommendations: { calls: 0 }, catalog: { calls: 0 } };
   const servers = {
-    promo: upstream(latencyMs.promo, calls.promo, () => ({ promotions: activePromotions() })),
-    recommendations: upstream(latencyMs.recommendations, calls.recommendations, (url) => ({
-      userId: 'u-42',
-      items: picksForUser('u-42', Number(url.searchParams.get('limit'))),
-    })),
-    catalog: upstream(latencyMs.catalog, calls.catalog, (url) => ({
-      books: (url.searchParams.get('ids') ?? '').split(',').flatMap((id) => {
-        const book = BOOKS.get(id);
-        return book ? [book] : [];
-      }),
-    })),
+    promo: upstream(latencyMs.promo, calls.promo, (url) => demoReply('promo', url).body),
+    recommendations: upstream(
+      latencyMs.recommendations,
+      calls.recommendations,
+      (url) => demoReply('recommendations', url).body,
+    ),
+    catalog: upstream(latencyMs.catalog, calls.catalog, (url) => demoReply('catalog', url).body),
   };
   const urls = {
     promo: await listen(servers.promo),

@@ -3,13 +3,13 @@
 //   npm run soak                 (3 minutes)
 //   SOAK_SECONDS=600 npm run soak
 // Everything is on loopback and the load stops by itself. Figures go to stdout.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createGateway } from '../src/app.js';
 import { signToken } from '../src/auth.js';
 import { loadConfig } from '../src/config.js';
-import { activePromotions, BOOKS, picksForUser, popularPicks } from '../src/demo/data.js';
+import { demoReply } from '../src/demo/services.js';
+import { listen } from './lib.js';
 import { silentLogger } from '../src/logger.js';
 import { fetch as clientFetch, Agent } from 'undici';
 
@@ -64,11 +64,6 @@ function upstream(weights: () => Partial<Record<Fault, number>>, body: (url: URL
   });
 }
 
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
 const started = Date.now();
 const promoFlapping = () => Math.floor((Date.now() - started) / 20_000) % 2 === 1;
 // SOAK_FAULTS='{"catalog":{"reset":0.1}}' replaces the mix for the services it names.
@@ -81,26 +76,15 @@ const mix = (service: string, normal: () => Partial<Record<Fault, number>>) => (
 const servers = {
   promo: upstream(
     mix('promo', () => (promoFlapping() ? { error: 0.9 } : { hang: 0.02 })),
-    () => ({ promotions: activePromotions() }),
+    (url) => demoReply('promo', url).body,
   ),
   recommendations: upstream(
     mix('recommendations', () => ({ error: 0.15, hang: 0.03, reset: 0.03, stall: 0.02 })),
-    (url) => {
-      const limit = Number(url.searchParams.get('limit') ?? 10);
-      const user = /^\/users\/([^/]+)/.exec(url.pathname)?.[1];
-      return user
-        ? { userId: user, items: picksForUser(user, limit) }
-        : { items: popularPicks(limit) };
-    },
+    (url) => demoReply('recommendations', url).body,
   ),
   catalog: upstream(
     mix('catalog', () => ({ error: 0.05, reset: 0.05, garbage: 0.03, stall: 0.02 })),
-    (url) => ({
-      books: (url.searchParams.get('ids') ?? '').split(',').flatMap((id) => {
-        const book = BOOKS.get(id);
-        return book ? [book] : [];
-      }),
-    }),
+    (url) => demoReply('catalog', url).body,
   ),
 };
 const urls = {

@@ -10,8 +10,14 @@ export type DemoServices = {
   close(): Promise<void>;
 };
 
-type Reply = { status: number; body: unknown };
+/** What a demo service answers: a status and a JSON body. */
+export type Reply = { status: number; body: unknown };
 type Route = (url: URL) => Reply;
+
+/** The demo services' answer to a GET, by service; also used by bench/. */
+export function demoReply(service: ServiceName, url: URL): Reply {
+  return routes[service](url);
+}
 
 const routes: Record<ServiceName, Route> = {
   promo: (url) =>

@@ -15,26 +15,15 @@ const MiB = 1024 * 1024;
  * - The breaker opens after 5 consecutive failures and probes again after 5 s:
  *   a dead upstream then costs nothing, and recovery is noticed within seconds.
  */
+const shared = {
+  retries: 1,
+  backoff: { baseMs: 25, maxMs: 200 },
+  breaker: { threshold: 5, halfOpenAfterMs: 5000 },
+  maxBodyBytes: MiB,
+} as const satisfies Omit<UpstreamPolicy, 'timeoutMs'>;
+
 export const DEFAULT_POLICIES: Record<ServiceName, UpstreamPolicy> = {
-  promo: {
-    timeoutMs: 800,
-    retries: 1,
-    backoff: { baseMs: 25, maxMs: 200 },
-    breaker: { threshold: 5, halfOpenAfterMs: 5000 },
-    maxBodyBytes: MiB,
-  },
-  recommendations: {
-    timeoutMs: 1000,
-    retries: 1,
-    backoff: { baseMs: 25, maxMs: 200 },
-    breaker: { threshold: 5, halfOpenAfterMs: 5000 },
-    maxBodyBytes: MiB,
-  },
-  catalog: {
-    timeoutMs: 800,
-    retries: 1,
-    backoff: { baseMs: 25, maxMs: 200 },
-    breaker: { threshold: 5, halfOpenAfterMs: 5000 },
-    maxBodyBytes: MiB,
-  },
+  promo: { ...shared, timeoutMs: 800 },
+  recommendations: { ...shared, timeoutMs: 1000 },
+  catalog: { ...shared, timeoutMs: 800 },
 };
