@@ -76,7 +76,7 @@ async function run({ name, latencyMs, caches = false }: Scenario) {
         promoCache: { ttlMs: 0, staleWhileRevalidateMs: 0, staleIfErrorMs: 0 },
         catalogCache: { ttlMs: 0, maxEntries: 0 },
       }),
-      jwtSecret: SECRET,
+      auth: { ...defaults.auth, secret: SECRET },
       logger: silentLogger,
     }),
   );

@@ -97,7 +97,7 @@ const gatewayServer = createServer(
   createGateway({
     ...defaults,
     upstreamUrls: urls,
-    jwtSecret: SECRET,
+    auth: { ...defaults.auth, secret: SECRET },
     promoCache: { ttlMs: 2000, staleWhileRevalidateMs: 2000, staleIfErrorMs: 30_000 },
     logger: silentLogger,
   }),

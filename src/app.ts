@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { EnvelopArmor } from '@escape.tech/graphql-armor';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createSchema, createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { createViewerVerifier } from './auth.js';
@@ -10,7 +12,10 @@ import { EXAMPLE_QUERY } from './graphiql.js';
 import { createUpstreamClient } from './http/upstream-client.js';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from './logger.js';
+import { useIntrospectionSwitch } from './plugins/use-introspection-switch.js';
+import { useRequestSizeLimit } from './plugins/use-request-size-limit.js';
 import { useResponseNotes } from './plugins/use-response-notes.js';
+import { useTrustedDocuments } from './plugins/use-trusted-documents.js';
 import { resolvers } from './resolvers/index.js';
 import { createCatalogService } from './upstreams/catalog/client.js';
 import { createPromoService } from './upstreams/promo/client.js';
@@ -22,7 +27,13 @@ const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'ut
 /** What the gateway needs to run: most of `Config`, plus a logger. */
 export type GatewayOptions = Pick<
   Config,
-  'policies' | 'requestDeadlineMs' | 'jwtSecret' | 'promoCache' | 'catalogCache' | 'fallbacks'
+  | 'policies'
+  | 'requestDeadlineMs'
+  | 'auth'
+  | 'security'
+  | 'promoCache'
+  | 'catalogCache'
+  | 'fallbacks'
 > & {
   upstreamUrls: Record<ServiceName, string>;
   logger: Logger;
@@ -35,25 +46,43 @@ export type Gateway = YogaServerInstance<object, GatewayContext>;
 /** Builds the gateway as a fetch handler. It never listens: see main.ts. */
 export function createGateway(options: GatewayOptions): Gateway {
   const upstreams = createUpstreams(options);
+  const { security } = options;
   return createYoga<object, GatewayContext>({
     schema: createSchema<GatewayContext>({ typeDefs, resolvers }),
     context: createContextFactory({
       upstreams,
       fallbacks: options.fallbacks,
-      verifyViewer: createViewerVerifier(options.jwtSecret),
+      verifyViewer: createViewerVerifier({ ...options.auth, logger: options.logger }),
       requestDeadlineMs: options.requestDeadlineMs,
     }),
     logging: options.logger,
     // Never expose internals, whatever NODE_ENV says: details go to the log.
     maskedErrors: { maskError: toGraphQLError, isDev: false },
-    graphiql: { title: 'Bookshop homepage BFF', defaultQuery: EXAMPLE_QUERY },
+    graphiql: security.graphiql && {
+      title: 'Bookshop homepage BFF',
+      defaultQuery: EXAMPLE_QUERY,
+    },
     // Inlined assets: GraphiQL works with no access to a CDN.
     renderGraphiQL,
     landingPage: false,
+    batching: security.batchingLimit > 0 && { limit: security.batchingLimit },
     // `/health` (liveness) is yoga's built-in; `/ready` follows the process lifecycle.
     healthCheckEndpoint: '/health',
     plugins: [
       useReadinessCheck({ endpoint: '/ready', check: options.isReady ?? (() => true) }),
+      useRequestSizeLimit({ maxBytes: security.maxBodyBytes }),
+      ...(security.csrfPrevention ? [useCSRFPrevention()] : []),
+      useTrustedDocuments({ ...security.trustedDocuments, logger: options.logger }),
+      useIntrospectionSwitch({ enabled: security.introspection }),
+      // Query limits (GraphQL Armor): checked at validation, before any resolver runs.
+      ...new EnvelopArmor({
+        maxDepth: { n: security.maxDepth },
+        maxAliases: { n: security.maxAliases },
+        maxDirectives: { n: security.maxDirectives },
+        maxTokens: { n: security.maxTokens },
+        costLimit: { maxCost: security.maxCost },
+        blockFieldSuggestion: { enabled: !security.fieldSuggestions },
+      }).protect().plugins,
       useResponseNotes(),
     ],
   });

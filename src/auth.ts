@@ -1,43 +1,120 @@
-import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { GraphQLError } from 'graphql';
+import {
+  createRemoteJWKSet,
+  errors as joseErrors,
+  jwtVerify,
+  SignJWT,
+  type JWTVerifyGetKey,
+} from 'jose';
 import { unauthenticated } from './errors.js';
+import type { Logger } from './logger.js';
 
 /** Who is asking: a user proven by a verified token, or an anonymous visitor. */
 export type Viewer = { kind: 'user'; userId: string } | { kind: 'anonymous' };
 
 export type VerifyViewer = (authorization: string | null) => Promise<Viewer>;
 
+/** How tokens are verified: a shared HS256 secret, or an issuer's JWKS endpoint. */
+export type AuthOptions = {
+  /** HS256 key. Exactly one of `secret` and `jwksUrl` is set. */
+  secret: string | null;
+  /** JSON Web Key Set of the identity provider (asymmetric keys: RS256, ES256, …). */
+  jwksUrl: string | null;
+  /** Required `iss`, when set. */
+  issuer?: string | undefined;
+  /** Required `aud`, when set. */
+  audience?: string | undefined;
+  logger: Logger;
+};
+
+/** Tokens past this size are refused unread: no real access token is this large. */
+export const MAX_TOKEN_BYTES = 8 * 1024;
+/** Clock skew tolerated on `exp`/`nbf`/`iat`, in seconds. */
+const CLOCK_TOLERANCE_S = 5;
+/** Asymmetric algorithms accepted from a JWKS; HS* never is, so a public key cannot sign. */
+const JWKS_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'];
+
 /**
- * Builds the identity check. The user id comes only from the `sub` of an HS256
- * token signed with `secret`; no header means anonymous. A header that is present
- * but unusable (malformed, bad signature, expired, no `sub`) is a 401: silently
- * downgrading to anonymous would hide a broken client.
+ * Builds the identity check. The user id comes only from the `sub` of a verified
+ * token; no header means anonymous. A header that is present but unusable
+ * (malformed, forged, expired, wrong issuer or audience, no `sub`) is a 401:
+ * silently downgrading to anonymous would hide a broken client. When the key
+ * endpoint cannot be reached the request fails closed, with a 503 that tells the
+ * client to retry rather than to sign in again.
  */
-export function createViewerVerifier(secret: string): VerifyViewer {
-  const key = new TextEncoder().encode(secret);
+export function createViewerVerifier({
+  secret,
+  jwksUrl,
+  issuer,
+  audience,
+  logger,
+}: AuthOptions): VerifyViewer {
+  const secretKey = new TextEncoder().encode(secret ?? '');
+  const { key, algorithms }: { key: JWTVerifyGetKey; algorithms: string[] } = jwksUrl
+    ? {
+        key: createRemoteJWKSet(new URL(jwksUrl), {
+          // Fail closed quickly; refetch for an unknown `kid` at most every 30 s;
+          // keep keys for 10 minutes.
+          timeoutDuration: 1500,
+          cooldownDuration: 30_000,
+          cacheMaxAge: 600_000,
+        }),
+        algorithms: JWKS_ALGORITHMS,
+      }
+    : { key: async () => secretKey, algorithms: ['HS256'] };
+  const verifyOptions = {
+    algorithms,
+    requiredClaims: ['sub', 'exp'],
+    clockTolerance: CLOCK_TOLERANCE_S,
+    ...(issuer !== undefined && { issuer }),
+    ...(audience !== undefined && { audience }),
+  };
 
   return async (authorization) => {
     if (authorization === null || authorization.trim() === '') return { kind: 'anonymous' };
-
+    if (authorization.length > MAX_TOKEN_BYTES) {
+      throw unauthenticated('The access token is invalid.');
+    }
     const match = /^Bearer\s+([A-Za-z0-9_\-.]+)\s*$/i.exec(authorization);
     if (!match?.[1]) {
       throw unauthenticated('The Authorization header must be "Bearer <token>".');
     }
+    let sub: unknown;
     try {
-      const { payload } = await jwtVerify(match[1], key, {
-        algorithms: ['HS256'],
-        requiredClaims: ['sub', 'exp'],
-        clockTolerance: 5,
-      });
-      if (typeof payload.sub !== 'string' || payload.sub === '') throw new Error('empty sub');
-      return { kind: 'user', userId: payload.sub };
+      ({
+        payload: { sub },
+      } = await jwtVerify(match[1], key, verifyOptions));
     } catch (error) {
+      if (isKeySourceFailure(error)) {
+        logger.warn(`Cannot verify tokens: key endpoint failed: ${String(error)}`);
+        throw new GraphQLError('Sign-in cannot be checked right now; try again shortly.', {
+          extensions: {
+            code: 'AUTH_UNAVAILABLE',
+            http: { status: 503, headers: { 'Retry-After': '5' } },
+          },
+        });
+      }
       throw unauthenticated(
         error instanceof joseErrors.JWTExpired
           ? 'The access token has expired.'
           : 'The access token is invalid.',
       );
     }
+    if (typeof sub !== 'string' || sub === '')
+      throw unauthenticated('The access token is invalid.');
+    return { kind: 'user', userId: sub };
   };
+}
+
+/** The key endpoint was unreachable, slow or broken: not the token's fault. */
+function isKeySourceFailure(error: unknown): boolean {
+  if (!(error instanceof joseErrors.JOSEError)) return true; // fetch itself failed
+  // jose reports a non-200 key endpoint with its generic error code.
+  return (
+    error instanceof joseErrors.JWKSTimeout ||
+    error instanceof joseErrors.JWKSInvalid ||
+    error.code === 'ERR_JOSE_GENERIC'
+  );
 }
 
 /**

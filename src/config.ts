@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { ServiceName } from './errors.js';
 import type { UpstreamPolicy } from './http/upstream-client.js';
 import { DEFAULT_POLICIES } from './upstreams/policies.js';
+import { readManifest, type TrustedDocumentManifest } from './trusted-documents.js';
 import { Promotion } from './upstreams/promo/schema.js';
 
 /**
@@ -23,11 +24,29 @@ const milliseconds = z.coerce.number().int().min(1).max(600_000);
 const orZero = z.coerce.number().int().min(0).max(3_600_000);
 const count = (max: number) => z.coerce.number().int().min(0).max(max);
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+const flag = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((value) => value === 'true' || value === '1');
 
 const Env = z.object({
   PORT: port.default(4000),
   HOST: z.string().min(1).optional(),
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters (HS256 key)').optional(),
+  JWKS_URL: httpUrl.optional(),
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  GRAPHIQL: flag.optional(),
+  INTROSPECTION: flag.optional(),
+  MAX_DEPTH: z.coerce.number().int().min(1).max(100).default(10),
+  MAX_ALIASES: count(1000).default(15),
+  MAX_DIRECTIVES: count(1000).default(10),
+  MAX_TOKENS: z.coerce.number().int().min(10).max(100_000).default(1000),
+  MAX_COST: z.coerce.number().int().min(1).max(10_000_000).default(5000),
+  MAX_BODY_BYTES: z.coerce.number().int().min(256).max(10_485_760).default(65_536),
+  BATCHING_LIMIT: count(100).default(0),
+  TRUSTED_DOCUMENTS: z.enum(['off', 'log', 'enforce']).default('off'),
+  TRUSTED_DOCUMENTS_MANIFEST: z.string().min(1).default('operations/manifest.json'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   REQUEST_DEADLINE_MS: milliseconds.default(1500),
   DRAIN_DELAY_MS: orZero.default(0),
@@ -63,7 +82,10 @@ export type Config = {
   /** Interface to listen on; `undefined` is Node's default (every interface, IPv6 and IPv4). */
   host: string | undefined;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
-  jwtSecret: string;
+  /** `NODE_ENV=production`: GraphiQL and introspection off, CSRF prevention on. */
+  production: boolean;
+  auth: AuthConfig;
+  security: SecurityConfig;
   /** Every response goes out by then, with whatever resolved. */
   requestDeadlineMs: number;
   /** After SIGTERM: how long `/ready` says 503 before the server stops accepting. */
@@ -87,6 +109,32 @@ export type PromoCacheConfig = {
   staleWhileRevalidateMs: number;
   /** Past freshness, serve the old value when the promo service fails, this long. */
   staleIfErrorMs: number;
+};
+
+/** How tokens are verified: `secret` (HS256) or `jwksUrl`, never both. */
+export type AuthConfig = {
+  secret: string | null;
+  jwksUrl: string | null;
+  issuer: string | undefined;
+  audience: string | undefined;
+};
+
+/** What a request may ask for before anything executes. */
+export type SecurityConfig = {
+  graphiql: boolean;
+  introspection: boolean;
+  csrfPrevention: boolean;
+  /** "Did you mean …?" in validation errors: helpful in development, a map in production. */
+  fieldSuggestions: boolean;
+  maxDepth: number;
+  maxAliases: number;
+  maxDirectives: number;
+  maxTokens: number;
+  maxCost: number;
+  maxBodyBytes: number;
+  /** Operations per batched request; 0: batching off. */
+  batchingLimit: number;
+  trustedDocuments: { mode: 'off' | 'log' | 'enforce'; manifest: TrustedDocumentManifest };
 };
 
 export type FallbackConfig = {
@@ -146,12 +194,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `  ${missing.join(', ')}: set all of PROMO_URL, RECOMMENDATIONS_URL, CATALOG_URL, or none to run the demo services (missing: ${missing.join(', ')})`,
     );
   }
-  if (set === SERVICES.length && e && e.JWT_SECRET === undefined) {
-    problems.push('  JWT_SECRET: is required when real upstreams are configured');
+  if (set === SERVICES.length && e && e.JWT_SECRET === undefined && e.JWKS_URL === undefined) {
+    problems.push('  JWT_SECRET: is required (or JWKS_URL) when real upstreams are configured');
+  }
+  if (e && e.JWT_SECRET !== undefined && e.JWKS_URL !== undefined) {
+    problems.push('  JWKS_URL: set JWT_SECRET or JWKS_URL, not both');
   }
   const houseBanners = e?.HOUSE_BANNERS_FILE
     ? readHouseBanners(e.HOUSE_BANNERS_FILE, problems)
     : null;
+  const manifest = e
+    ? loadManifest(e.TRUSTED_DOCUMENTS_MANIFEST, e.TRUSTED_DOCUMENTS, problems)
+    : {};
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
   }
@@ -170,12 +224,33 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }),
   ) as Record<ServiceName, UpstreamPolicy>;
   const [promo, recommendations, catalog] = urls;
+  const production = e.NODE_ENV === 'production';
 
   return {
     port: e.PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
-    jwtSecret: e.JWT_SECRET ?? DEMO_JWT_SECRET,
+    production,
+    auth: {
+      secret: e.JWKS_URL ? null : (e.JWT_SECRET ?? DEMO_JWT_SECRET),
+      jwksUrl: e.JWKS_URL ?? null,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+    },
+    security: {
+      graphiql: e.GRAPHIQL ?? !production,
+      introspection: e.INTROSPECTION ?? !production,
+      csrfPrevention: production,
+      fieldSuggestions: !production,
+      maxDepth: e.MAX_DEPTH,
+      maxAliases: e.MAX_ALIASES,
+      maxDirectives: e.MAX_DIRECTIVES,
+      maxTokens: e.MAX_TOKENS,
+      maxCost: e.MAX_COST,
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      batchingLimit: e.BATCHING_LIMIT,
+      trustedDocuments: { mode: e.TRUSTED_DOCUMENTS, manifest },
+    },
     requestDeadlineMs: e.REQUEST_DEADLINE_MS,
     drainDelayMs: e.DRAIN_DELAY_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
@@ -190,6 +265,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     fallbacks: { houseBanners, recommendations: e.RECOMMENDATIONS_FALLBACK },
     demo,
   };
+}
+
+/** The trusted-document manifest; a missing file is an empty one only when the mode is `off`. */
+function loadManifest(
+  path: string,
+  mode: 'off' | 'log' | 'enforce',
+  problems: string[],
+): TrustedDocumentManifest {
+  if (!existsSync(path)) {
+    if (mode !== 'off') {
+      problems.push(`  TRUSTED_DOCUMENTS_MANIFEST: ${path} does not exist (run npm run documents)`);
+    }
+    return {};
+  }
+  try {
+    return readManifest(path);
+  } catch (error) {
+    problems.push(`  TRUSTED_DOCUMENTS_MANIFEST: ${(error as Error).message}`);
+    return {};
+  }
 }
 
 /** Reads the house banners, validated like promo's own payload; problems are collected. */

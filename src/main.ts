@@ -49,7 +49,8 @@ server.on('error', (error) => {
   process.exit(1);
 });
 // Signed before listening, so the ready message is printed in one piece.
-const demoToken = demo ? await signToken(config.jwtSecret, 'u-42') : undefined;
+const demoToken =
+  demo && config.auth.secret ? await signToken(config.auth.secret, 'u-42') : undefined;
 server.listen(config.port, config.host, () => {
   const shown = config.host === undefined || config.host === '0.0.0.0' || config.host === '::';
   const url = `http://${shown ? 'localhost' : config.host}:${config.port}/graphql`;

@@ -24,7 +24,7 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       port: 4000,
       host: undefined,
-      jwtSecret: DEMO_JWT_SECRET,
+      auth: { secret: DEMO_JWT_SECRET, jwksUrl: null },
       upstreamUrls: null,
       requestDeadlineMs: 1500,
       drainDelayMs: 0,
@@ -46,7 +46,7 @@ describe('loadConfig', () => {
       recommendations: URLS.RECOMMENDATIONS_URL,
       catalog: URLS.CATALOG_URL,
     });
-    expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', jwtSecret: SECRET });
+    expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', auth: { secret: SECRET } });
     expect(config.policies.catalog.timeoutMs).toBe(250);
   });
 

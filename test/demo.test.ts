@@ -27,7 +27,7 @@ async function homepage(services: DemoServices, authorization?: string) {
       timeoutsMs: { promo: 300, recommendations: 300, catalog: 300 },
       requestDeadlineMs: 2000,
     }),
-    jwtSecret: DEMO_JWT_SECRET,
+    auth: { secret: DEMO_JWT_SECRET, jwksUrl: null, issuer: undefined, audience: undefined },
   });
   const response = await gateway.fetch('http://gateway.test/graphql', {
     method: 'POST',

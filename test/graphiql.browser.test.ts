@@ -25,7 +25,7 @@ beforeAll(async () => {
     ...testGatewayOptions(demo.urls, {
       timeoutsMs: { promo: 2000, recommendations: 2000, catalog: 2000 },
     }),
-    jwtSecret: DEMO_JWT_SECRET,
+    auth: { secret: DEMO_JWT_SECRET, jwksUrl: null, issuer: undefined, audience: undefined },
   });
   server = createServer(gateway);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -10,8 +10,10 @@ if (!userId) {
   process.exit(2);
 }
 try {
-  const { jwtSecret } = loadConfig();
-  console.log(await signToken(jwtSecret, userId, expiresIn));
+  const { auth } = loadConfig();
+  if (auth.secret === null)
+    throw new Error('JWKS_URL is set: tokens come from your identity provider.');
+  console.log(await signToken(auth.secret, userId, expiresIn));
 } catch (error) {
   console.error(error instanceof Error ? error.message : String(error));
   process.exit(1);

@@ -45,6 +45,7 @@ export type TestGatewayOverrides = {
   promoCache?: Partial<Config['promoCache']>;
   catalogCache?: Partial<Config['catalogCache']>;
   fallbacks?: Partial<Config['fallbacks']>;
+  security?: Partial<Config['security']>;
   logger?: Logger;
 };
 
@@ -67,7 +68,8 @@ export function testGatewayOptions(
       catalog: policy('catalog'),
     },
     requestDeadlineMs: overrides.requestDeadlineMs ?? 5000,
-    jwtSecret: TEST_SECRET,
+    auth: { secret: TEST_SECRET, jwksUrl: null, issuer: undefined, audience: undefined },
+    security: { ...defaults.security, ...overrides.security },
     promoCache: { ...defaults.promoCache, ...overrides.promoCache },
     catalogCache: { ...defaults.catalogCache, ...overrides.catalogCache },
     fallbacks: { ...defaults.fallbacks, ...overrides.fallbacks },
