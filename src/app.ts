@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createSchema, createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
@@ -12,7 +11,9 @@ import { EXAMPLE_QUERY } from './graphiql.js';
 import { createUpstreamClient } from './http/upstream-client.js';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from './logger.js';
+import { useExplainedHttpErrors } from './plugins/use-explained-http-errors.js';
 import { useIntrospectionSwitch } from './plugins/use-introspection-switch.js';
+import { useQueryLimits } from './plugins/use-query-limits.js';
 import { useRequestSizeLimit } from './plugins/use-request-size-limit.js';
 import { useResponseNotes } from './plugins/use-response-notes.js';
 import { useTrustedDocuments } from './plugins/use-trusted-documents.js';
@@ -75,14 +76,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       useTrustedDocuments({ ...security.trustedDocuments, logger: options.logger }),
       useIntrospectionSwitch({ enabled: security.introspection }),
       // Query limits (GraphQL Armor): checked at validation, before any resolver runs.
-      ...new EnvelopArmor({
-        maxDepth: { n: security.maxDepth },
-        maxAliases: { n: security.maxAliases },
-        maxDirectives: { n: security.maxDirectives },
-        maxTokens: { n: security.maxTokens },
-        costLimit: { maxCost: security.maxCost },
-        blockFieldSuggestion: { enabled: !security.fieldSuggestions },
-      }).protect().plugins,
+      ...useQueryLimits(security),
+      useExplainedHttpErrors(),
       useResponseNotes(),
     ],
   });

@@ -36,6 +36,10 @@ export function useTrustedDocuments({ mode, manifest, logger }: TrustedDocuments
             return typeof hash === 'string' ? hash : null;
           },
           customErrors: {
+            keyNotFound: {
+              message: 'Send a query, or the documentId of a trusted document.',
+              extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+            },
             notFound: {
               message: 'Unknown document id: build it into the trusted-document manifest.',
               extensions: { code: 'PERSISTED_QUERY_NOT_FOUND', http: { status: 400 } },

@@ -32,6 +32,8 @@ export type TestBed = {
     query: string,
     options?: { variables?: Record<string, unknown>; authorization?: string },
   ): Promise<GraphQLResult>;
+  /** Any request to `/graphql` (or `path`), as a client would send it. */
+  request(init: RequestInit & { path?: string }): Promise<GraphQLResult>;
   tokenFor(userId: string): Promise<string>;
   close(): Promise<void>;
 };
@@ -46,6 +48,7 @@ export type TestGatewayOverrides = {
   catalogCache?: Partial<Config['catalogCache']>;
   fallbacks?: Partial<Config['fallbacks']>;
   security?: Partial<Config['security']>;
+  auth?: Partial<Config['auth']>;
   logger?: Logger;
 };
 
@@ -68,7 +71,7 @@ export function testGatewayOptions(
       catalog: policy('catalog'),
     },
     requestDeadlineMs: overrides.requestDeadlineMs ?? 5000,
-    auth: { secret: TEST_SECRET, jwksUrl: null, issuer: undefined, audience: undefined },
+    auth: { secret: TEST_SECRET, jwksUrl: null, issuer: undefined, audience: undefined, ...overrides.auth },
     security: { ...defaults.security, ...overrides.security },
     promoCache: { ...defaults.promoCache, ...overrides.promoCache },
     catalogCache: { ...defaults.catalogCache, ...overrides.catalogCache },
@@ -124,6 +127,17 @@ export async function startTestBed(
         body: JSON.stringify({ query, variables }),
       });
       return { status: response.status, headers: response.headers, body: await response.json() };
+    },
+    async request({ path = '/graphql', ...init }) {
+      const response = await gateway.fetch(`http://gateway.test${path}`, init);
+      const text = await response.text();
+      let body: GraphQLResult['body'];
+      try {
+        body = JSON.parse(text) as GraphQLResult['body'];
+      } catch {
+        body = { errors: [{ message: `(not JSON) ${text.slice(0, 200)}` }] };
+      }
+      return { status: response.status, headers: response.headers, body };
     },
     tokenFor: (userId) => signToken(TEST_SECRET, userId),
     close: async () => {
