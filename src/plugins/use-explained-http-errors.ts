@@ -1,28 +1,51 @@
 import type { Plugin } from 'graphql-yoga';
 
+/** Media ranges a GraphQL response can satisfy (GraphQL over HTTP, incremental delivery, GraphiQL). */
+const SERVABLE = new Set([
+  '*/*',
+  'application/*',
+  'application/graphql-response+json',
+  'application/json',
+  'multipart/*',
+  'multipart/mixed',
+  'text/*',
+  'text/event-stream',
+  'text/html',
+]);
+
 const explanations: Record<number, string> = {
   406: 'Accept application/graphql-response+json, application/json or text/event-stream.',
   415: 'Send the request as application/json (or GET with a query string).',
 };
 
 /**
- * yoga answers an unsupported `Accept` (406) or `Content-Type` (415) with an
- * empty body; clients get a GraphQL error saying what to send instead.
+ * Two gaps in yoga's GraphQL over HTTP handling, closed before they cost anything:
+ * an `Accept` it cannot satisfy is refused with 406 *before* execution (yoga runs
+ * the operation, upstream calls and all, then answers 406), and its empty 406 and
+ * 415 bodies become a GraphQL error saying what to send instead.
  */
 export function useExplainedHttpErrors(): Plugin {
+  const explain = (status: number, fetchAPI: { Response: typeof Response }) =>
+    new fetchAPI.Response(
+      JSON.stringify({
+        errors: [{ message: explanations[status], extensions: { code: 'BAD_REQUEST' } }],
+      }),
+      { status, headers: { 'content-type': 'application/json; charset=utf-8' } },
+    );
   return {
+    onRequest({ request, url, endResponse, fetchAPI }) {
+      if (url.pathname !== '/graphql') return;
+      const accept = request.headers.get('accept');
+      if (accept === null || accept.trim() === '') return;
+      const ranges = accept
+        .split(',')
+        .map((range) => range.split(';')[0]?.trim().toLowerCase() ?? '');
+      if (!ranges.some((range) => SERVABLE.has(range))) endResponse(explain(406, fetchAPI));
+    },
     async onResponse({ response, setResponse, fetchAPI }) {
-      const message = explanations[response.status];
-      if (message === undefined || (await response.clone().text()) !== '') return;
-      setResponse(
-        new fetchAPI.Response(
-          JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] }),
-          {
-            status: response.status,
-            headers: { 'content-type': 'application/json; charset=utf-8' },
-          },
-        ),
-      );
+      if (explanations[response.status] === undefined) return;
+      if ((await response.clone().text()) !== '') return;
+      setResponse(explain(response.status, fetchAPI));
     },
   };
 }
