@@ -56,9 +56,11 @@ export function useTrustedDocuments({ mode, manifest, logger }: TrustedDocuments
       if (mode !== 'log' || typeof params.query !== 'string') return;
       const id = documentId(params.query);
       if (!byId.has(id)) {
-        logger.warn(
-          `Untrusted operation ${params.operationName ?? '(anonymous)'} (${id}): not in the manifest`,
-        );
+        const name =
+          params.operationName ??
+          /\b(?:query|mutation|subscription)\s+([_A-Za-z]\w*)/.exec(params.query)?.[1] ??
+          '(anonymous)';
+        logger.warn(`Untrusted operation ${name} (${id}): not in the manifest`);
       }
     },
   };
