@@ -51,6 +51,9 @@ const Env = z.object({
   REQUEST_DEADLINE_MS: milliseconds.default(1500),
   DRAIN_DELAY_MS: orZero.default(0),
   SHUTDOWN_TIMEOUT_MS: milliseconds.default(10_000),
+  HEADERS_TIMEOUT_MS: milliseconds.default(10_000),
+  REQUEST_TIMEOUT_MS: milliseconds.default(30_000),
+  KEEP_ALIVE_TIMEOUT_MS: milliseconds.default(5_000),
   PROMO_CACHE_TTL_MS: orZero.default(30_000),
   PROMO_STALE_WHILE_REVALIDATE_MS: orZero.default(30_000),
   PROMO_STALE_IF_ERROR_MS: orZero.default(300_000),
@@ -92,6 +95,8 @@ export type Config = {
   drainDelayMs: number;
   /** After SIGTERM: the longest in-flight requests may take before the process exits anyway. */
   shutdownTimeoutMs: number;
+  /** Client connections: time to send headers, a whole request, and idle keep-alive. */
+  server: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
   /** Upstream base URLs, or `null` to start the embedded demo services instead. */
   upstreamUrls: Record<ServiceName, string> | null;
   policies: Record<ServiceName, UpstreamPolicy>;
@@ -254,6 +259,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     requestDeadlineMs: e.REQUEST_DEADLINE_MS,
     drainDelayMs: e.DRAIN_DELAY_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    server: {
+      headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+    },
     upstreamUrls: promo && recommendations && catalog ? { promo, recommendations, catalog } : null,
     policies,
     promoCache: {

@@ -38,11 +38,17 @@ const gateway = createGateway({
   logger,
   isReady: () => !draining,
 });
-const server = createServer(gateway);
-// Slow or idle clients must not hold sockets forever.
-server.headersTimeout = 10_000;
-server.requestTimeout = 30_000;
-server.keepAliveTimeout = 5_000;
+// Slow or idle clients must not hold sockets forever. Node checks these limits
+// every `connectionsCheckingInterval` (30 s by default): check every second.
+const server = createServer(
+  {
+    headersTimeout: config.server.headersTimeoutMs,
+    requestTimeout: config.server.requestTimeoutMs,
+    keepAliveTimeout: config.server.keepAliveTimeoutMs,
+    connectionsCheckingInterval: 1000,
+  },
+  gateway,
+);
 
 server.on('error', (error) => {
   logger.error(`Cannot listen on ${config.host ?? '*'}:${config.port}: ${error.message}`);

@@ -186,8 +186,8 @@ describe("one user never gets another's recommendations", () => {
 
       expect(JSON.stringify(body)).not.toContain('u-B');
       // Either the attempt is refused outright (an unused variable fails validation)
-    // or it is served for u-A only.
-    if (body.data) expect(bed.upstreams.recommendations.requests.length).toBeGreaterThan(0);
+      // or it is served for u-A only.
+      if (body.data) expect(bed.upstreams.recommendations.requests.length).toBeGreaterThan(0);
       for (const request of bed.upstreams.recommendations.requests) {
         expect(request.path).toBe('/users/u-A/recommendations');
       }

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEMO_JWT_SECRET } from '../src/config.js';
@@ -132,5 +132,20 @@ describe('the gateway process', () => {
     expect(body.data.homepage.promo.length).toBeGreaterThan(0);
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
+  });
+
+  it('closes a connection whose headers never finish (slowloris)', async () => {
+    const port = await freePort();
+    const { output } = start({ PORT: String(port), HOST: '127.0.0.1', HEADERS_TIMEOUT_MS: '500' });
+    await waitFor(() => output().includes('Gateway ready'), 'the ready line');
+
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write('POST /graphql HTTP/1.1\r\nHost: localhost\r\nX-Slow: ');
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk));
+    // Resolves only when the server hangs up; the test's own timeout bounds it.
+    await once(socket, 'close');
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
   });
 });
