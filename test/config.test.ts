@@ -75,6 +75,13 @@ describe('loadConfig', () => {
     ['PROMO_STALE_IF_ERROR_MS', 'forever'],
     ['RECOMMENDATIONS_FALLBACK', 'random'],
     ['HOUSE_BANNERS_FILE', '/nonexistent/banners.json'],
+    ['NODE_ENV', 'staging'],
+    ['JWKS_URL', 'not a url'],
+    ['MAX_DEPTH', '0'],
+    ['MAX_BODY_BYTES', 'lots'],
+    ['TRUSTED_DOCUMENTS', 'strict'],
+    ['GRAPHIQL', 'yes'],
+    ['HEADERS_TIMEOUT_MS', '0'],
     ['LOG_LEVEL', 'chatty'],
   ])('stops on %s=%s with a message naming the variable', (name, value) => {
     expect(errorOf({ [name]: value })).toMatch(new RegExp(`^\\s+${name}: `, 'm'));
@@ -104,5 +111,22 @@ describe('loadConfig', () => {
     expect(errorOf({ HOUSE_BANNERS_FILE: 'package.json' })).toMatch(
       /HOUSE_BANNERS_FILE: package\.json is not a non-empty list of promotions/,
     );
+  });
+
+  it('takes JWT_SECRET or JWKS_URL, not both', () => {
+    expect(errorOf({ JWT_SECRET: SECRET, JWKS_URL: 'https://id.example/jwks.json' })).toMatch(
+      /JWKS_URL: set JWT_SECRET or JWKS_URL, not both/,
+    );
+    const jwks = loadConfig({ ...URLS, JWKS_URL: 'https://id.example/jwks.json' });
+    expect(jwks.auth).toMatchObject({ secret: null, jwksUrl: 'https://id.example/jwks.json' });
+  });
+
+  it('needs the trusted-document manifest to log or enforce', () => {
+    expect(
+      errorOf({ TRUSTED_DOCUMENTS: 'enforce', TRUSTED_DOCUMENTS_MANIFEST: '/nonexistent.json' }),
+    ).toMatch(/TRUSTED_DOCUMENTS_MANIFEST: \/nonexistent\.json does not exist/);
+    expect(
+      Object.keys(loadConfig({ TRUSTED_DOCUMENTS: 'enforce' }).security.trustedDocuments.manifest),
+    ).toHaveLength(2);
   });
 });
