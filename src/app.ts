@@ -15,6 +15,9 @@ import { useExplainedHttpErrors } from './plugins/use-explained-http-errors.js';
 import { useIntrospectionSwitch } from './plugins/use-introspection-switch.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
 import { useRequestSizeLimit } from './plugins/use-request-size-limit.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import type { UpstreamObserver } from './observability/observer.js';
+import { useObservability } from './plugins/use-observability.js';
 import { useResponseNotes } from './plugins/use-response-notes.js';
 import { useTrustedDocuments } from './plugins/use-trusted-documents.js';
 import { resolvers } from './resolvers/index.js';
@@ -35,18 +38,22 @@ export type GatewayOptions = Pick<
   | 'promoCache'
   | 'catalogCache'
   | 'fallbacks'
+  | 'observability'
 > & {
   upstreamUrls: Record<ServiceName, string>;
   logger: Logger;
   /** Answers `/ready`; false (e.g. while draining) makes it 503. Default: always ready. */
   isReady?: () => boolean;
+  /** Process-wide metrics; built here when not given (tests). */
+  metrics?: Metrics;
 };
 
 export type Gateway = YogaServerInstance<object, GatewayContext>;
 
 /** Builds the gateway as a fetch handler. It never listens: see main.ts. */
 export function createGateway(options: GatewayOptions): Gateway {
-  const upstreams = createUpstreams(options);
+  const metrics = options.metrics ?? createMetrics();
+  const upstreams = createUpstreams(options, metrics.observer);
   const { security } = options;
   return createYoga<object, GatewayContext>({
     schema: createSchema<GatewayContext>({ typeDefs, resolvers }),
@@ -55,6 +62,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       fallbacks: options.fallbacks,
       verifyViewer: createViewerVerifier({ ...options.auth, logger: options.logger }),
       requestDeadlineMs: options.requestDeadlineMs,
+      observer: metrics.observer,
     }),
     logging: options.logger,
     // Never expose internals, whatever NODE_ENV says: details go to the log.
@@ -79,12 +87,18 @@ export function createGateway(options: GatewayOptions): Gateway {
       ...useQueryLimits(security),
       useExplainedHttpErrors(),
       useResponseNotes(),
+      useObservability({
+        metrics,
+        logger: options.logger,
+        serverTiming: options.observability.serverTiming,
+        metricsEndpoint: options.observability.metrics ? '/metrics' : null,
+      }),
     ],
   });
 }
 
 /** The long-lived upstream services and caches: one HTTP client (and breaker) each. */
-function createUpstreams(options: GatewayOptions): Upstreams {
+function createUpstreams(options: GatewayOptions, observer: UpstreamObserver): Upstreams {
   const { upstreamUrls, policies, promoCache, catalogCache, logger } = options;
   const client = (service: ServiceName) =>
     createUpstreamClient({
@@ -92,23 +106,24 @@ function createUpstreams(options: GatewayOptions): Upstreams {
       baseUrl: upstreamUrls[service],
       policy: policies[service],
       logger,
+      observer,
     });
-  const promo = createPromoService(client('promo'), logger);
+  const promo = createPromoService(client('promo'), logger, observer);
   return {
     promo: createSwrCache({
       service: 'promo',
       // A shared load serves many requests, so it is not cut short by any one of
       // them; it gets a request's whole budget (retries and Retry-After included).
-      load: async () => {
+      load: async ({ requestId }) => {
         const deadlineAt = Date.now() + options.requestDeadlineMs;
-        const { promotions, maxAgeMs } = await promo.activePromotions({ deadlineAt });
+        const { promotions, maxAgeMs } = await promo.activePromotions({ deadlineAt, requestId });
         return { value: promotions, maxAgeMs };
       },
       ...promoCache,
       logger,
     }),
-    recommendations: createRecommendationsService(client('recommendations'), logger),
-    catalog: createCatalogService(client('catalog'), logger),
+    recommendations: createRecommendationsService(client('recommendations'), logger, observer),
+    catalog: createCatalogService(client('catalog'), logger, observer),
     bookCache:
       catalogCache.ttlMs > 0 && catalogCache.maxEntries > 0
         ? new LRUCache({ max: catalogCache.maxEntries, ttl: catalogCache.ttlMs })

@@ -23,10 +23,10 @@ const port = z.coerce.number().int().min(0).max(65535);
 const milliseconds = z.coerce.number().int().min(1).max(600_000);
 const orZero = z.coerce.number().int().min(0).max(3_600_000);
 const count = (max: number) => z.coerce.number().int().min(0).max(max);
-const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 const flag = z
   .enum(['true', 'false', '1', '0'])
   .transform((value) => value === 'true' || value === '1');
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
 const Env = z.object({
   PORT: port.default(4000),
@@ -46,6 +46,8 @@ const Env = z.object({
   MAX_BODY_BYTES: z.coerce.number().int().min(256).max(10_485_760).default(65_536),
   BATCHING_LIMIT: count(100).default(0),
   TRUSTED_DOCUMENTS: z.enum(['off', 'log', 'enforce']).default('off'),
+  SERVER_TIMING: flag.default(true),
+  METRICS: flag.default(true),
   TRUSTED_DOCUMENTS_MANIFEST: z.string().min(1).default('operations/manifest.json'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   REQUEST_DEADLINE_MS: milliseconds.default(1500),
@@ -89,6 +91,8 @@ export type Config = {
   production: boolean;
   auth: AuthConfig;
   security: SecurityConfig;
+  /** `Server-Timing` on responses; Prometheus metrics at /metrics. */
+  observability: { serverTiming: boolean; metrics: boolean };
   /** Every response goes out by then, with whatever resolved. */
   requestDeadlineMs: number;
   /** After SIGTERM: how long `/ready` says 503 before the server stops accepting. */
@@ -242,6 +246,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
     },
+    observability: { serverTiming: e.SERVER_TIMING, metrics: e.METRICS },
     security: {
       graphiql: e.GRAPHIQL ?? !production,
       introspection: e.INTROSPECTION ?? !production,

@@ -4,6 +4,8 @@ import type { SwrCache } from './cache/swr-cache.js';
 import type { FallbackConfig } from './config.js';
 import type { CallOptions } from './http/upstream-client.js';
 import { createBookLoader, type BookCache, type BookLoader } from './loaders/book-loader.js';
+import type { TimingEntry, UpstreamObserver } from './observability/observer.js';
+import { requestIdOf } from './observability/request-id.js';
 import type { ResponseNotes } from './plugins/use-response-notes.js';
 import type { CatalogService } from './upstreams/catalog/client.js';
 import type { RecommendationsService } from './upstreams/recommendations/client.js';
@@ -30,6 +32,10 @@ export type GatewayContext = {
   call: Required<CallOptions>;
   /** Stale values and fallbacks served, reported in the response's extensions. */
   notes: ResponseNotes;
+  /** Upstream and cache time spent for this request, for its Server-Timing header. */
+  timings: TimingEntry[];
+  /** Process-wide metrics. */
+  observer: UpstreamObserver;
 };
 
 /** The one place where layers are wired together, once per request. */
@@ -39,18 +45,36 @@ export function createContextFactory(deps: {
   verifyViewer: VerifyViewer;
   /** Time from a request's arrival to its response, whatever the upstreams do. */
   requestDeadlineMs: number;
+  observer: UpstreamObserver;
 }) {
   return async ({ request }: YogaInitialContext): Promise<GatewayContext> => {
-    const call = { deadlineAt: Date.now() + deps.requestDeadlineMs, signal: request.signal };
+    const timings: TimingEntry[] = [];
+    const call: Required<CallOptions> = {
+      deadlineAt: Date.now() + deps.requestDeadlineMs,
+      signal: request.signal,
+      requestId: requestIdOf(request),
+      onCall: ({ service, durationMs, outcome }) =>
+        timings.push({ name: service, durationMs, description: outcome }),
+    };
     const viewer = await deps.verifyViewer(request.headers.get('authorization'));
     const { upstreams } = deps;
     return {
       viewer,
       upstreams,
       fallbacks: deps.fallbacks,
-      loaders: { book: createBookLoader(upstreams.catalog, call, upstreams.bookCache) },
+      loaders: {
+        book: createBookLoader(
+          upstreams.catalog,
+          call,
+          upstreams.bookCache,
+          deps.observer,
+          timings,
+        ),
+      },
       call,
       notes: { stale: [], fallbacks: [] },
+      timings,
+      observer: deps.observer,
     };
   };
 }

@@ -1,10 +1,12 @@
 import { createServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createLogger } from 'graphql-yoga';
+import { pino } from 'pino';
 import { createGateway } from './app.js';
 import { signToken } from './auth.js';
 import { ConfigError, loadConfig } from './config.js';
 import { startDemoServices, type DemoServices } from './demo/services.js';
+import type { Logger } from './logger.js';
+import { createMetrics } from './observability/metrics.js';
 
 // The process: configuration, demo services when no upstreams are set, listening,
 // and an orderly shutdown. Everything else is built in app.ts.
@@ -18,7 +20,9 @@ const config = (() => {
     process.exit(1);
   }
 })();
-const logger = createLogger(config.logLevel);
+// Structured JSON logs (pino), one object per line. Seam: pino's log methods take
+// (object, message) or (message, ...args), which our Logger's (...args) covers.
+const logger = pino({ level: config.logLevel }) as unknown as Logger;
 
 let demo: DemoServices | undefined;
 let upstreamUrls = config.upstreamUrls;
@@ -26,8 +30,7 @@ if (upstreamUrls === null) {
   demo = await startDemoServices(config.demo);
   upstreamUrls = demo.urls;
   logger.info(
-    'No PROMO_URL/RECOMMENDATIONS_URL/CATALOG_URL set: started the demo services at',
-    Object.values(demo.urls).join(', '),
+    `Demo services started (no upstream URLs set): ${Object.values(demo.urls).join(', ')}`,
   );
 }
 
@@ -36,6 +39,7 @@ const gateway = createGateway({
   ...config,
   upstreamUrls,
   logger,
+  metrics: createMetrics({ processMetrics: true }),
   isReady: () => !draining,
 });
 // Slow or idle clients must not hold sockets forever. Node checks these limits
@@ -60,10 +64,12 @@ const demoToken =
 server.listen(config.port, config.host, () => {
   const shown = config.host === undefined || config.host === '0.0.0.0' || config.host === '::';
   const url = `http://${shown ? 'localhost' : config.host}:${config.port}/graphql`;
-  logger.info(`Gateway ready: open ${url} in a browser for GraphiQL`);
+  logger.info(`Gateway ready at ${url}`);
+  // For the person at the terminal, in plain words (the JSON log above is for machines).
+  console.log(`\nGateway ready: open ${url} in a browser for GraphiQL.`);
   if (demoToken) {
-    logger.info(
-      `Demo mode. Personal picks for user u-42: add the header {"Authorization": "Bearer ${demoToken}"} (or: npm run token -- <userId>)`,
+    console.log(
+      `Demo mode. Personal picks for user u-42: add the header {"Authorization": "Bearer ${demoToken}"} (or: npm run token -- <userId>)\n`,
     );
   }
 });

@@ -15,9 +15,10 @@ export type SwrCacheOptions<T> = {
   /**
    * Loads a new value. Shared by every waiting request, so it runs detached from
    * any one of them: the upstream's own timeout bounds it, not a request deadline.
+   * `trigger` is the call that started it (for its request id).
    * `maxAgeMs` (from Cache-Control) overrides `ttlMs` when present.
    */
-  load: () => Promise<{ value: T; maxAgeMs: number | undefined }>;
+  load: (trigger: CallOptions) => Promise<{ value: T; maxAgeMs: number | undefined }>;
   /** Freshness when `load` gives no max-age. 0: do not keep such values. */
   ttlMs: number;
   /** Past freshness: serve at once and refresh in the background, for this long. */
@@ -50,8 +51,8 @@ export function createSwrCache<T>({
   let entry: { value: T; storedAt: number; freshUntil: number } | undefined;
   let inflight: Promise<Cached<T>> | undefined;
 
-  function refresh(): Promise<Cached<T>> {
-    inflight ??= load()
+  function refresh(trigger: CallOptions): Promise<Cached<T>> {
+    inflight ??= load(trigger)
       .then(({ value, maxAgeMs }) => {
         const lifetime = maxAgeMs ?? ttlMs;
         const storedAt = now();
@@ -83,13 +84,13 @@ export function createSwrCache<T>({
         };
       }
       if (current && at < current.freshUntil + staleWhileRevalidateMs) {
-        refresh().catch((error: unknown) =>
+        refresh(call).catch((error: unknown) =>
           logger.warn(`[${service}] background refresh failed: ${String(error)}`),
         );
         return stale(current, 'revalidating');
       }
       try {
-        return await untilDeadline(refresh(), call, service);
+        return await untilDeadline(refresh(call), call, service);
       } catch (error) {
         const last = entry;
         if (last && now() < last.freshUntil + staleIfErrorMs) {

@@ -14,6 +14,13 @@ import {
   type UpstreamFailureDetail,
 } from '../errors.js';
 import type { Logger } from '../logger.js';
+import {
+  OUTCOME_OF,
+  silentObserver,
+  type CallOutcome,
+  type UpstreamCall,
+  type UpstreamObserver,
+} from '../observability/observer.js';
 import { BodyTooLargeError, readBody } from './read-body.js';
 import { retryAfterMs, sharedMaxAgeMs } from './response-headers.js';
 
@@ -53,6 +60,10 @@ export type CallOptions = {
   deadlineAt?: number;
   /** Aborts the call early, e.g. when the client went away. */
   signal?: AbortSignal;
+  /** Forwarded as `x-request-id`, to follow one page through every service's logs. */
+  requestId?: string;
+  /** Hears of every call this request makes (for its Server-Timing header). */
+  onCall?: (call: UpstreamCall) => void;
 };
 
 export type GetJsonOptions = CallOptions & { searchParams?: Record<string, string | number> };
@@ -77,6 +88,8 @@ export type UpstreamClientOptions = {
   logger: Logger;
   /** Source of jitter; tests may pin it. Default `Math.random`. */
   random?: () => number;
+  /** Process-wide call events (metrics). Default: none. */
+  observer?: UpstreamObserver;
 };
 
 const RETRYABLE_STATUSES = new Set([502, 503, 504]);
@@ -87,6 +100,7 @@ export function createUpstreamClient({
   policy,
   logger,
   random = Math.random,
+  observer = silentObserver,
 }: UpstreamClientOptions): UpstreamClient {
   const http: KyInstance = ky.create({
     prefixUrl: baseUrl,
@@ -135,7 +149,10 @@ export function createUpstreamClient({
     try {
       const response = await http.get(path, {
         searchParams: options.searchParams,
-        headers: { [BUDGET_HEADER]: String(budgetMs) },
+        headers: {
+          [BUDGET_HEADER]: String(budgetMs),
+          ...(options.requestId !== undefined && { 'x-request-id': options.requestId }),
+        },
         signal,
       });
       maxAgeMs = sharedMaxAgeMs(response.headers.get('cache-control'));
@@ -155,12 +172,22 @@ export function createUpstreamClient({
     service,
 
     async getJson(path, options = {}) {
+      const started = performance.now();
+      const report = (outcome: CallOutcome) => {
+        const call = { service, durationMs: performance.now() - started, outcome };
+        observer.onCall(call);
+        options.onCall?.(call);
+      };
       try {
         // The breaker sees whole calls, retries included: a call that succeeds on
         // its retry is a success, so a noisy-but-working upstream stays closed.
-        return await breaker.execute(() => withRetries(path, options));
+        const response = await breaker.execute(() => withRetries(path, options));
+        report('ok');
+        return response;
       } catch (error) {
+        if (error instanceof UpstreamError) report(OUTCOME_OF[error.code]);
         if (!(error instanceof BrokenCircuitError)) throw error;
+        report('circuit_open');
         // Not logged per call: the breaker logged once when it opened.
         throw new UpstreamError(service, 'UPSTREAM_UNAVAILABLE', 'circuit open', {
           upstreamAtFault: false,

@@ -1,6 +1,11 @@
 import DataLoader from 'dataloader';
 import type { LRUCache } from 'lru-cache';
 import type { CallOptions } from '../http/upstream-client.js';
+import {
+  silentObserver,
+  type TimingEntry,
+  type UpstreamObserver,
+} from '../observability/observer.js';
 import type { Book } from '../upstreams/catalog/schema.js';
 import { MAX_IDS_PER_REQUEST } from '../upstreams/catalog/schema.js';
 import type { CatalogService } from '../upstreams/catalog/client.js';
@@ -21,6 +26,8 @@ export function createBookLoader(
   catalog: CatalogService,
   call: CallOptions,
   cache: BookCache | null,
+  observer: UpstreamObserver = silentObserver,
+  timings?: TimingEntry[],
 ): BookLoader {
   return new DataLoader<string, Book | null>(
     async (ids) => {
@@ -31,7 +38,13 @@ export function createBookLoader(
         if (book) found.set(id, book);
         else missing.push(id);
       }
-      if (missing.length > 0) {
+      if (cache) {
+        if (found.size > 0) observer.onCache('catalog', 'hit', found.size);
+        if (missing.length > 0) observer.onCache('catalog', 'miss', missing.length);
+      }
+      if (missing.length === 0) {
+        timings?.push({ name: 'catalog', durationMs: 0, description: 'hit' });
+      } else {
         try {
           for (const [id, book] of await catalog.booksByIds(missing, call)) {
             found.set(id, book);

@@ -18,12 +18,16 @@ import type { RecommendationItem } from '../upstreams/recommendations/schema.js'
 
 /** Promotions, per the policy above. */
 export async function promoWithPolicy(
-  { upstreams, fallbacks, call, notes }: GatewayContext,
+  { upstreams, fallbacks, call, notes, timings, observer }: GatewayContext,
   info: GraphQLResolveInfo,
 ): Promise<Promotion[]> {
   const path = responsePathAsArray(info.path);
+  const started = performance.now();
   try {
     const { value, freshness } = await upstreams.promo.get(call);
+    const result = freshness.state === 'stale' ? 'stale' : freshness.ageMs > 0 ? 'hit' : 'miss';
+    observer.onCache('promo', result);
+    timings.push({ name: 'promo', durationMs: performance.now() - started, description: result });
     if (freshness.state === 'stale') {
       const ageSeconds = Math.round(freshness.ageMs / 1000);
       notes.stale.push({ path, ageSeconds, reason: freshness.reason });

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { UpstreamError, type ServiceName } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { silentObserver, type UpstreamObserver } from '../observability/observer.js';
 
 /**
  * Validates an upstream payload whose interesting part is a list.
@@ -15,6 +16,7 @@ export function parseListPayload<Envelope extends { items: unknown[] }, Item>(
   payload: unknown,
   schemas: { envelope: z.ZodType<Envelope>; item: z.ZodType<Item> },
   logger: Logger,
+  observer: UpstreamObserver = silentObserver,
 ): Omit<Envelope, 'items'> & { items: Item[] } {
   const envelope = schemas.envelope.safeParse(payload);
   if (!envelope.success) {
@@ -27,7 +29,10 @@ export function parseListPayload<Envelope extends { items: unknown[] }, Item>(
   envelope.data.items.forEach((raw, index) => {
     const item = schemas.item.safeParse(raw);
     if (item.success) items.push(item.data);
-    else logger.warn(`[${service}] dropped invalid item #${index}: ${summarize(item.error)}`);
+    else {
+      observer.onDroppedItem(service);
+      logger.warn(`[${service}] dropped invalid item #${index}: ${summarize(item.error)}`);
+    }
   });
   return { ...envelope.data, items };
 }

@@ -49,6 +49,7 @@ export type TestGatewayOverrides = {
   fallbacks?: Partial<Config['fallbacks']>;
   security?: Partial<Config['security']>;
   auth?: Partial<Config['auth']>;
+  observability?: Partial<Config['observability']>;
   logger?: Logger;
 };
 
@@ -79,6 +80,7 @@ export function testGatewayOptions(
       ...overrides.auth,
     },
     security: { ...defaults.security, ...overrides.security },
+    observability: { ...defaults.observability, ...overrides.observability },
     promoCache: { ...defaults.promoCache, ...overrides.promoCache },
     catalogCache: { ...defaults.catalogCache, ...overrides.catalogCache },
     fallbacks: { ...defaults.fallbacks, ...overrides.fallbacks },

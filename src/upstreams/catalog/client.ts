@@ -1,5 +1,6 @@
 import type { CallOptions, UpstreamClient } from '../../http/upstream-client.js';
 import type { Logger } from '../../logger.js';
+import type { UpstreamObserver } from '../../observability/observer.js';
 import { parseListPayload } from '../parse-payload.js';
 import { Book, BooksEnvelope, MAX_IDS_PER_REQUEST } from './schema.js';
 
@@ -11,7 +12,11 @@ export type CatalogService = {
   booksByIds(ids: readonly string[], call?: CallOptions): Promise<Map<string, Book>>;
 };
 
-export function createCatalogService(http: UpstreamClient, logger: Logger): CatalogService {
+export function createCatalogService(
+  http: UpstreamClient,
+  logger: Logger,
+  observer?: UpstreamObserver,
+): CatalogService {
   const envelope = BooksEnvelope.transform(({ books }) => ({ items: books }));
   return {
     async booksByIds(ids, call) {
@@ -22,7 +27,13 @@ export function createCatalogService(http: UpstreamClient, logger: Logger): Cata
         ...call,
         searchParams: { ids: ids.join(',') },
       });
-      const { items } = parseListPayload('catalog', data, { envelope, item: Book }, logger);
+      const { items } = parseListPayload(
+        'catalog',
+        data,
+        { envelope, item: Book },
+        logger,
+        observer,
+      );
       return new Map(items.map((book) => [book.id, book]));
     },
   };

@@ -1,5 +1,6 @@
 import type { CallOptions, UpstreamClient } from '../../http/upstream-client.js';
 import type { Logger } from '../../logger.js';
+import type { UpstreamObserver } from '../../observability/observer.js';
 import { parseListPayload } from '../parse-payload.js';
 import { ActivePromotionsEnvelope, Promotion } from './schema.js';
 
@@ -11,12 +12,22 @@ export type PromoService = {
   activePromotions(call?: CallOptions): Promise<ActivePromotions>;
 };
 
-export function createPromoService(http: UpstreamClient, logger: Logger): PromoService {
+export function createPromoService(
+  http: UpstreamClient,
+  logger: Logger,
+  observer?: UpstreamObserver,
+): PromoService {
   const envelope = ActivePromotionsEnvelope.transform(({ promotions }) => ({ items: promotions }));
   return {
     async activePromotions(call) {
       const { data, maxAgeMs } = await http.getJson('promotions/active', call);
-      const { items } = parseListPayload('promo', data, { envelope, item: Promotion }, logger);
+      const { items } = parseListPayload(
+        'promo',
+        data,
+        { envelope, item: Promotion },
+        logger,
+        observer,
+      );
       return { promotions: items, maxAgeMs };
     },
   };

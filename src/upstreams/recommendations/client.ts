@@ -1,5 +1,6 @@
 import type { CallOptions, UpstreamClient } from '../../http/upstream-client.js';
 import type { Logger } from '../../logger.js';
+import type { UpstreamObserver } from '../../observability/observer.js';
 import { parseListPayload } from '../parse-payload.js';
 import {
   PopularRecommendationsEnvelope,
@@ -17,6 +18,7 @@ export type RecommendationsService = {
 export function createRecommendationsService(
   http: UpstreamClient,
   logger: Logger,
+  observer?: UpstreamObserver,
 ): RecommendationsService {
   return {
     async forUser(userId, limit, call) {
@@ -35,6 +37,7 @@ export function createRecommendationsService(
         data,
         { envelope, item: RecommendationItem },
         logger,
+        observer,
       );
       return parsed.items.slice(0, limit);
     },
@@ -49,6 +52,7 @@ export function createRecommendationsService(
         data,
         { envelope: PopularRecommendationsEnvelope, item: RecommendationItem },
         logger,
+        observer,
       );
       return parsed.items.slice(0, limit);
     },
