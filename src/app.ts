@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createSchema, createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { createViewerVerifier } from './auth.js';
@@ -17,6 +18,7 @@ import { useQueryLimits } from './plugins/use-query-limits.js';
 import { useRequestSizeLimit } from './plugins/use-request-size-limit.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import type { UpstreamObserver } from './observability/observer.js';
+import { useMaskIncrementalErrors } from './plugins/use-mask-incremental-errors.js';
 import { useObservability } from './plugins/use-observability.js';
 import { useResponseNotes } from './plugins/use-response-notes.js';
 import { useTrustedDocuments } from './plugins/use-trusted-documents.js';
@@ -78,6 +80,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     // `/health` (liveness) is yoga's built-in; `/ready` follows the process lifecycle.
     healthCheckEndpoint: '/health',
     plugins: [
+      // @defer and @stream over multipart/mixed and text/event-stream.
+      useDeferStream(),
+      useMaskIncrementalErrors({ maskError: toGraphQLError }),
       useReadinessCheck({ endpoint: '/ready', check: options.isReady ?? (() => true) }),
       useRequestSizeLimit({ maxBytes: security.maxBodyBytes }),
       ...(security.csrfPrevention ? [useCSRFPrevention()] : []),
