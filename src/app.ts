@@ -19,6 +19,8 @@ import { useRequestSizeLimit } from './plugins/use-request-size-limit.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import type { UpstreamObserver } from './observability/observer.js';
 import { useMaskIncrementalErrors } from './plugins/use-mask-incremental-errors.js';
+import { createTracing, type Tracing } from './observability/tracing.js';
+import { useTracing } from './plugins/use-tracing.js';
 import { useObservability } from './plugins/use-observability.js';
 import { useResponseNotes } from './plugins/use-response-notes.js';
 import { useTrustedDocuments } from './plugins/use-trusted-documents.js';
@@ -48,6 +50,8 @@ export type GatewayOptions = Pick<
   isReady?: () => boolean;
   /** Process-wide metrics; built here when not given (tests). */
   metrics?: Metrics;
+  /** OpenTelemetry tracing; off when not given. */
+  tracing?: Tracing;
 };
 
 export type Gateway = YogaServerInstance<object, GatewayContext>;
@@ -65,6 +69,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       verifyViewer: createViewerVerifier({ ...options.auth, logger: options.logger }),
       requestDeadlineMs: options.requestDeadlineMs,
       observer: metrics.observer,
+      tracer: (options.tracing ?? createTracing({})).tracer,
     }),
     logging: options.logger,
     // Never expose internals, whatever NODE_ENV says: details go to the log.
@@ -82,6 +87,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     plugins: [
       // @defer and @stream over multipart/mixed and text/event-stream.
       useDeferStream(),
+      useTracing(),
       useMaskIncrementalErrors({ maskError: toGraphQLError }),
       useReadinessCheck({ endpoint: '/ready', check: options.isReady ?? (() => true) }),
       useRequestSizeLimit({ maxBytes: security.maxBodyBytes }),
@@ -119,9 +125,13 @@ function createUpstreams(options: GatewayOptions, observer: UpstreamObserver): U
       service: 'promo',
       // A shared load serves many requests, so it is not cut short by any one of
       // them; it gets a request's whole budget (retries and Retry-After included).
-      load: async ({ requestId }) => {
+      load: async ({ requestId, trace }) => {
         const deadlineAt = Date.now() + options.requestDeadlineMs;
-        const { promotions, maxAgeMs } = await promo.activePromotions({ deadlineAt, requestId });
+        const { promotions, maxAgeMs } = await promo.activePromotions({
+          deadlineAt,
+          requestId,
+          trace,
+        });
         return { value: promotions, maxAgeMs };
       },
       ...promoCache,

@@ -47,6 +47,8 @@ const Env = z.object({
   BATCHING_LIMIT: count(100).default(0),
   TRUSTED_DOCUMENTS: z.enum(['off', 'log', 'enforce']).default('off'),
   SERVER_TIMING: flag.default(true),
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('homepage-bff'),
   METRICS: flag.default(true),
   TRUSTED_DOCUMENTS_MANIFEST: z.string().min(1).default('operations/manifest.json'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -92,7 +94,13 @@ export type Config = {
   auth: AuthConfig;
   security: SecurityConfig;
   /** `Server-Timing` on responses; Prometheus metrics at /metrics. */
-  observability: { serverTiming: boolean; metrics: boolean };
+  observability: {
+    serverTiming: boolean;
+    metrics: boolean;
+    /** OTLP/HTTP collector; tracing is off without it. */
+    otlpEndpoint: string | undefined;
+    serviceName: string;
+  };
   /** Every response goes out by then, with whatever resolved. */
   requestDeadlineMs: number;
   /** After SIGTERM: how long `/ready` says 503 before the server stops accepting. */
@@ -246,7 +254,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       issuer: e.JWT_ISSUER,
       audience: e.JWT_AUDIENCE,
     },
-    observability: { serverTiming: e.SERVER_TIMING, metrics: e.METRICS },
+    observability: {
+      serverTiming: e.SERVER_TIMING,
+      metrics: e.METRICS,
+      otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+      serviceName: e.OTEL_SERVICE_NAME,
+    },
     security: {
       graphiql: e.GRAPHIQL ?? !production,
       introspection: e.INTROSPECTION ?? !production,

@@ -6,6 +6,8 @@ import type { CallOptions } from './http/upstream-client.js';
 import { createBookLoader, type BookCache, type BookLoader } from './loaders/book-loader.js';
 import type { TimingEntry, UpstreamObserver } from './observability/observer.js';
 import { requestIdOf } from './observability/request-id.js';
+import { extractTraceContext, type TraceParent } from './observability/tracing.js';
+import type { Tracer } from '@opentelemetry/api';
 import type { ResponseNotes } from './plugins/use-response-notes.js';
 import type { CatalogService } from './upstreams/catalog/client.js';
 import type { RecommendationsService } from './upstreams/recommendations/client.js';
@@ -36,6 +38,11 @@ export type GatewayContext = {
   timings: TimingEntry[];
   /** Process-wide metrics. */
   observer: UpstreamObserver;
+  /**
+   * Where this request's spans hang: the incoming `traceparent` at first, the
+   * operation's span once execution starts (see use-tracing.ts).
+   */
+  trace: TraceParent;
 };
 
 /** The one place where layers are wired together, once per request. */
@@ -46,15 +53,21 @@ export function createContextFactory(deps: {
   /** Time from a request's arrival to its response, whatever the upstreams do. */
   requestDeadlineMs: number;
   observer: UpstreamObserver;
+  tracer: Tracer;
 }) {
   return async ({ request }: YogaInitialContext): Promise<GatewayContext> => {
     const timings: TimingEntry[] = [];
+    const trace: TraceParent = {
+      tracer: deps.tracer,
+      context: extractTraceContext(request.headers),
+    };
     const call: Required<CallOptions> = {
       deadlineAt: Date.now() + deps.requestDeadlineMs,
       signal: request.signal,
       requestId: requestIdOf(request),
       onCall: ({ service, durationMs, outcome }) =>
         timings.push({ name: service, durationMs, description: outcome }),
+      trace,
     };
     const viewer = await deps.verifyViewer(request.headers.get('authorization'));
     const { upstreams } = deps;
@@ -75,6 +88,7 @@ export function createContextFactory(deps: {
       notes: { stale: [], fallbacks: [] },
       timings,
       observer: deps.observer,
+      trace,
     };
   };
 }

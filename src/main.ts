@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { startDemoServices, type DemoServices } from './demo/services.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './observability/metrics.js';
+import { createTracing } from './observability/tracing.js';
 
 // The process: configuration, demo services when no upstreams are set, listening,
 // and an orderly shutdown. Everything else is built in app.ts.
@@ -34,12 +35,14 @@ if (upstreamUrls === null) {
   );
 }
 
+const tracing = createTracing(config.observability);
 let draining = false;
 const gateway = createGateway({
   ...config,
   upstreamUrls,
   logger,
   metrics: createMetrics({ processMetrics: true }),
+  tracing,
   isReady: () => !draining,
 });
 // Slow or idle clients must not hold sockets forever. Node checks these limits
@@ -95,6 +98,7 @@ async function shutdown(signal: NodeJS.Signals) {
   server.closeIdleConnections();
   await closed;
   clearInterval(sweep);
+  await tracing.shutdown(); // flush spans still batched
   await demo?.close();
   process.exit(0);
 }

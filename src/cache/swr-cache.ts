@@ -15,7 +15,7 @@ export type SwrCacheOptions<T> = {
   /**
    * Loads a new value. Shared by every waiting request, so it runs detached from
    * any one of them: the upstream's own timeout bounds it, not a request deadline.
-   * `trigger` is the call that started it (for its request id).
+   * `trigger` is the call that started it (for its request id and trace).
    * `maxAgeMs` (from Cache-Control) overrides `ttlMs` when present.
    */
   load: (trigger: CallOptions) => Promise<{ value: T; maxAgeMs: number | undefined }>;

@@ -21,6 +21,8 @@ import {
   type UpstreamCall,
   type UpstreamObserver,
 } from '../observability/observer.js';
+import { inSpan, injectTraceContext, type TraceParent } from '../observability/tracing.js';
+import { SpanKind } from '@opentelemetry/api';
 import { BodyTooLargeError, readBody } from './read-body.js';
 import { retryAfterMs, sharedMaxAgeMs } from './response-headers.js';
 
@@ -64,6 +66,8 @@ export type CallOptions = {
   requestId?: string;
   /** Hears of every call this request makes (for its Server-Timing header). */
   onCall?: (call: UpstreamCall) => void;
+  /** Parent for this call's span; its trace context is sent as `traceparent`. */
+  trace?: TraceParent;
 };
 
 export type GetJsonOptions = CallOptions & { searchParams?: Record<string, string | number> };
@@ -139,7 +143,12 @@ export function createUpstreamClient({
   }
 
   /** One HTTP exchange within `budgetMs`. */
-  async function attempt(path: string, options: GetJsonOptions, budgetMs: number) {
+  async function attempt(
+    path: string,
+    options: GetJsonOptions,
+    budgetMs: number,
+    traceHeaders: Record<string, string>,
+  ) {
     const url = `${base}/${path}`;
     const deadline = AbortSignal.timeout(budgetMs);
     const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
@@ -152,6 +161,7 @@ export function createUpstreamClient({
         headers: {
           [BUDGET_HEADER]: String(budgetMs),
           ...(options.requestId !== undefined && { 'x-request-id': options.requestId }),
+          ...traceHeaders,
         },
         signal,
       });
@@ -172,31 +182,58 @@ export function createUpstreamClient({
     service,
 
     async getJson(path, options = {}) {
-      const started = performance.now();
-      const report = (outcome: CallOutcome) => {
-        const call = { service, durationMs: performance.now() - started, outcome };
-        observer.onCall(call);
-        options.onCall?.(call);
-      };
-      try {
-        // The breaker sees whole calls, retries included: a call that succeeds on
-        // its retry is a success, so a noisy-but-working upstream stays closed.
-        const response = await breaker.execute(() => withRetries(path, options));
-        report('ok');
-        return response;
-      } catch (error) {
-        if (error instanceof UpstreamError) report(OUTCOME_OF[error.code]);
-        if (!(error instanceof BrokenCircuitError)) throw error;
-        report('circuit_open');
-        // Not logged per call: the breaker logged once when it opened.
-        throw new UpstreamError(service, 'UPSTREAM_UNAVAILABLE', 'circuit open', {
-          upstreamAtFault: false,
-        });
-      }
+      if (!options.trace) return call(path, options, {});
+      const { tracer, context } = options.trace;
+      return inSpan(
+        tracer,
+        `GET ${service}`,
+        context,
+        {
+          kind: SpanKind.CLIENT,
+          attributes: { 'http.request.method': 'GET', 'peer.service': service },
+        },
+        (spanContext) => {
+          const traceHeaders: Record<string, string> = {};
+          injectTraceContext(spanContext, traceHeaders);
+          return call(path, options, traceHeaders);
+        },
+      );
     },
   };
 
-  async function withRetries(path: string, options: GetJsonOptions): Promise<UpstreamResponse> {
+  async function call(
+    path: string,
+    options: GetJsonOptions,
+    traceHeaders: Record<string, string>,
+  ): Promise<UpstreamResponse> {
+    const started = performance.now();
+    const report = (outcome: CallOutcome) => {
+      const call = { service, durationMs: performance.now() - started, outcome };
+      observer.onCall(call);
+      options.onCall?.(call);
+    };
+    try {
+      // The breaker sees whole calls, retries included: a call that succeeds on
+      // its retry is a success, so a noisy-but-working upstream stays closed.
+      const response = await breaker.execute(() => withRetries(path, options, traceHeaders));
+      report('ok');
+      return response;
+    } catch (error) {
+      if (error instanceof UpstreamError) report(OUTCOME_OF[error.code]);
+      if (!(error instanceof BrokenCircuitError)) throw error;
+      report('circuit_open');
+      // Not logged per call: the breaker logged once when it opened.
+      throw new UpstreamError(service, 'UPSTREAM_UNAVAILABLE', 'circuit open', {
+        upstreamAtFault: false,
+      });
+    }
+  }
+
+  async function withRetries(
+    path: string,
+    options: GetJsonOptions,
+    traceHeaders: Record<string, string>,
+  ): Promise<UpstreamResponse> {
     const deadlineAt = options.deadlineAt ?? Infinity;
     for (let attemptNo = 0; ; attemptNo++) {
       const budgetMs = Math.floor(Math.min(policy.timeoutMs, deadlineAt - Date.now()));
@@ -207,7 +244,7 @@ export function createUpstreamClient({
       }
       let error: UpstreamError;
       try {
-        return await attempt(path, options, budgetMs);
+        return await attempt(path, options, budgetMs, traceHeaders);
       } catch (caught) {
         if (!(caught instanceof UpstreamError)) throw caught;
         error = caught;

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { LRUCache } from 'lru-cache';
 import type { CallOptions } from '../http/upstream-client.js';
+import { inSpan } from '../observability/tracing.js';
 import {
   silentObserver,
   type TimingEntry,
@@ -46,7 +47,18 @@ export function createBookLoader(
         timings?.push({ name: 'catalog', durationMs: 0, description: 'hit' });
       } else {
         try {
-          for (const [id, book] of await catalog.booksByIds(missing, call)) {
+          const parent = call.trace;
+          const books = parent
+            ? await inSpan(
+                parent.tracer,
+                'Book.batch',
+                parent.context,
+                { attributes: { 'catalog.ids': missing.length } },
+                (context) =>
+                  catalog.booksByIds(missing, { ...call, trace: { ...parent, context } }),
+              )
+            : await catalog.booksByIds(missing, call);
+          for (const [id, book] of books) {
             found.set(id, book);
             cache?.set(id, book);
           }

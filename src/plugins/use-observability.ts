@@ -4,6 +4,7 @@ import type { GatewayContext } from '../context.js';
 import { UpstreamError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { operationName } from '../observability/operation-name.js';
 import { requestIdOf } from '../observability/request-id.js';
 
 /** Options of `useObservability`. */
@@ -56,7 +57,7 @@ export function useObservability({
       const entry = seen.get(context.request);
       if (!entry) return;
       entry.context = context;
-      entry.operation = args.operationName ?? operationNameOf(args.document) ?? 'anonymous';
+      entry.operation = operationName(args.operationName, args.document);
       return {
         onExecuteDone({ result }) {
           if (!(Symbol.asyncIterator in result)) entry.fields = fieldOutcomes(result, context);
@@ -95,16 +96,6 @@ function serverTimingHeader(context: GatewayContext, totalMs: number): string {
       `${name};dur=${durationMs.toFixed(1)};desc="${description}"`,
   );
   return [...entries, `total;dur=${totalMs.toFixed(1)}`].join(', ');
-}
-
-function operationNameOf(document: { definitions: readonly unknown[] }): string | undefined {
-  for (const definition of document.definitions as Array<{
-    kind: string;
-    name?: { value: string };
-  }>) {
-    if (definition.kind === 'OperationDefinition') return definition.name?.value;
-  }
-  return undefined;
 }
 
 /** Each top-level homepage field's outcome, from the result's errors and notes. */

@@ -1,5 +1,7 @@
 import { responsePathAsArray, type GraphQLResolveInfo } from 'graphql';
 import type { GatewayContext } from '../context.js';
+import type { CallOptions } from '../http/upstream-client.js';
+import { inSpan } from '../observability/tracing.js';
 import { UpstreamError } from '../errors.js';
 import type { Promotion } from '../upstreams/promo/schema.js';
 import type { RecommendationItem } from '../upstreams/recommendations/schema.js';
@@ -16,9 +18,33 @@ import type { RecommendationItem } from '../upstreams/recommendations/schema.js'
 // (`stale`, `fallbacks`): the answer is useful, but clients and dashboards can
 // still tell it from a healthy one.
 
+/** Runs a homepage field's work in its own span, under the operation's. */
+function traced<T>(context: GatewayContext, field: string, fn: (call: CallOptions) => Promise<T>) {
+  const { tracer, context: parent } = context.trace;
+  return inSpan(tracer, field, parent, {}, (spanContext) =>
+    fn({ ...context.call, trace: { tracer, context: spanContext } }),
+  );
+}
+
 /** Promotions, per the policy above. */
-export async function promoWithPolicy(
-  { upstreams, fallbacks, call, notes, timings, observer }: GatewayContext,
+export function promoWithPolicy(context: GatewayContext, info: GraphQLResolveInfo) {
+  return traced(context, 'Homepage.promo', (call) => promo(context, call, info));
+}
+
+/** Recommendations for the viewer, per the policy above. */
+export function recommendationsWithPolicy(
+  context: GatewayContext,
+  info: GraphQLResolveInfo,
+  limit: number,
+) {
+  return traced(context, 'Homepage.recommendations', (call) =>
+    recommendations(context, call, info, limit),
+  );
+}
+
+async function promo(
+  { upstreams, fallbacks, notes, timings, observer }: GatewayContext,
+  call: CallOptions,
   info: GraphQLResolveInfo,
 ): Promise<Promotion[]> {
   const path = responsePathAsArray(info.path);
@@ -41,9 +67,9 @@ export async function promoWithPolicy(
   }
 }
 
-/** Recommendations for the viewer, per the policy above. */
-export async function recommendationsWithPolicy(
-  { upstreams, fallbacks, viewer, call, notes }: GatewayContext,
+async function recommendations(
+  { upstreams, fallbacks, viewer, notes }: GatewayContext,
+  call: CallOptions,
   info: GraphQLResolveInfo,
   limit: number,
 ): Promise<RecommendationItem[]> {

@@ -1,0 +1,100 @@
+import type { SpanKind } from '@opentelemetry/api';
+import {
+  ROOT_CONTEXT,
+  SpanStatusCode,
+  trace,
+  type Context,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  SimpleSpanProcessor,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
+
+/** W3C `traceparent`/`tracestate`, in and out; used explicitly, never as a global. */
+const propagator = new W3CTraceContextPropagator();
+
+/** Where a span's children hang: the tracer and the parent's context. */
+export type TraceParent = { tracer: Tracer; context: Context };
+
+/** A tracer, and how to flush it at shutdown. Off: the API's no-op tracer. */
+export type Tracing = { tracer: Tracer; shutdown(): Promise<void> };
+
+/** Options of `createTracing`. */
+export type TracingOptions = {
+  /** OTLP/HTTP endpoint (OTEL_EXPORTER_OTLP_ENDPOINT); spans are batched to it. */
+  otlpEndpoint?: string | undefined;
+  /** Any exporter, spans sent one by one (tests use the in-memory one). */
+  exporter?: SpanExporter;
+  serviceName?: string;
+};
+
+/**
+ * OpenTelemetry tracing, off unless an endpoint or exporter is given. Spans are
+ * parented explicitly (the request's trace context travels in the GraphQL
+ * context and in each upstream call's options), so no global context manager
+ * or provider is installed.
+ */
+export function createTracing({
+  otlpEndpoint,
+  exporter,
+  serviceName = 'homepage-bff',
+}: TracingOptions): Tracing {
+  const processor = exporter
+    ? new SimpleSpanProcessor(exporter)
+    : otlpEndpoint
+      ? new BatchSpanProcessor(
+          new OTLPTraceExporter({ url: `${otlpEndpoint.replace(/\/$/, '')}/v1/traces` }),
+        )
+      : undefined;
+  if (!processor) return { tracer: trace.getTracer('noop'), shutdown: async () => {} };
+  const provider = new BasicTracerProvider({ spanProcessors: [processor] });
+  return { tracer: provider.getTracer(serviceName), shutdown: () => provider.shutdown() };
+}
+
+/** The trace context a request arrived with (`traceparent`), or the root. */
+export function extractTraceContext(headers: Headers): Context {
+  return propagator.extract(ROOT_CONTEXT, headers, {
+    get: (carrier, key) => carrier.get(key) ?? undefined,
+    keys: (carrier) => [...carrier.keys()],
+  });
+}
+
+/** Adds `traceparent` (and `tracestate`) for `context` to outgoing headers. */
+export function injectTraceContext(context: Context, headers: Record<string, string>): void {
+  propagator.inject(context, headers, {
+    set: (carrier, key, value) => {
+      carrier[key] = value;
+    },
+  });
+}
+
+/**
+ * Runs `fn` in a span under `parent`, passing the span's own context on for
+ * children; ends it, with an error status when `fn` throws.
+ */
+export async function inSpan<T>(
+  tracer: Tracer,
+  name: string,
+  parent: Context,
+  options: { kind?: SpanKind; attributes?: Record<string, string | number> },
+  fn: (context: Context, span: Span) => Promise<T>,
+): Promise<T> {
+  const span = tracer.startSpan(name, options, parent);
+  try {
+    return await fn(trace.setSpan(parent, span), span);
+  } catch (error) {
+    span.setStatus({
+      code: SpanStatusCode.ERROR,
+      message: error instanceof Error ? error.name : 'error',
+    });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
