@@ -152,6 +152,14 @@ ${rows.join('\n')}
 
 ## Changes measured
 
+- **Observability layer** (defer/stream, tracing off, Server-Timing, metrics,
+  request log, incremental error masking): 0/0/0 ms median 16.1 and 16.6 ms in the
+  first two runs, which looked like a regression; switching plugins off one at a
+  time then gave 10.2, 9.7 and 10.3 ms, and the full set again 8.6, 9.9 and 11.5 ms.
+  20/30/10 ms: 49.9 to 55.0 ms; caches on: 36.3 to 39.8 ms. Read: no change beyond
+  noise, and this in-process benchmark's noise can double a run's 0 ms figure; a
+  load benchmark with a separate client process (issue 6) is what can settle
+  small costs.
 - **Security layer** (GraphQL Armor limits, trusted documents, request size and
   Accept checks, JWT verification options): 0/0/0 ms median 9.9 and 9.7 ms,
   20/30/10 ms 49.2 and 49.2 ms, caches on 36.1 and 36.5 ms, against 9.0 to 12.1,

@@ -82,6 +82,8 @@ describe('loadConfig', () => {
     ['TRUSTED_DOCUMENTS', 'strict'],
     ['GRAPHIQL', 'yes'],
     ['HEADERS_TIMEOUT_MS', '0'],
+    ['SERVER_TIMING', 'maybe'],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector'],
     ['LOG_LEVEL', 'chatty'],
   ])('stops on %s=%s with a message naming the variable', (name, value) => {
     expect(errorOf({ [name]: value })).toMatch(new RegExp(`^\\s+${name}: `, 'm'));

@@ -158,4 +158,10 @@ describe('Prometheus metrics', () => {
     const text = await (await bed.gateway.fetch('http://gateway.test/metrics')).text();
     expect(text).toMatch(/bff_upstream_calls_total\{service="promo",outcome="circuit_open"\} 1/);
   });
+
+  it('is not served when METRICS=false', async () => {
+    const bed = await startBed({ observability: { metrics: false } });
+    const response = await bed.gateway.fetch('http://gateway.test/metrics');
+    expect(await response.text()).not.toMatch(/bff_/);
+  });
 });
