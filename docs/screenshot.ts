@@ -25,7 +25,9 @@ const demo = await startDemoServices({
   ...config.demo,
   recommendations: { latencyMs: 3000, fault: 'none' },
 });
-const server = createServer(createGateway({ ...config, upstreamUrls: demo.urls, logger: silentLogger }));
+const server = createServer(
+  createGateway({ ...config, upstreamUrls: demo.urls, logger: silentLogger }),
+);
 const base = await listen(server);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -35,7 +37,10 @@ try {
   const page = await browser.newPage({ viewport: { width: 1200, height: 640 } });
   await page.goto(`${base}/graphql?query=${encodeURIComponent(QUERY)}`);
   await page.locator('.graphiql-execute-button').click({ timeout: 20_000 });
-  await page.locator('.graphiql-response').getByText('promo-winter-reads').waitFor({ timeout: 10_000 });
+  await page
+    .locator('.graphiql-response')
+    .getByText('promo-winter-reads')
+    .waitFor({ timeout: 10_000 });
   await page.screenshot({ path: 'docs/graphiql-defer.png' });
   console.log('wrote docs/graphiql-defer.png');
 } finally {
