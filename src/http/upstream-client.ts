@@ -182,7 +182,7 @@ export function createUpstreamClient({
     service,
 
     async getJson(path, options = {}) {
-      if (!options.trace) return call(path, options, {});
+      if (!options.trace) return measuredCall(path, options, {});
       const { tracer, context } = options.trace;
       return inSpan(
         tracer,
@@ -195,22 +195,23 @@ export function createUpstreamClient({
         (spanContext) => {
           const traceHeaders: Record<string, string> = {};
           injectTraceContext(spanContext, traceHeaders);
-          return call(path, options, traceHeaders);
+          return measuredCall(path, options, traceHeaders);
         },
       );
     },
   };
 
-  async function call(
+  /** A whole call (breaker, retries), reported to metrics and the request's timings. */
+  async function measuredCall(
     path: string,
     options: GetJsonOptions,
     traceHeaders: Record<string, string>,
   ): Promise<UpstreamResponse> {
     const started = performance.now();
     const report = (outcome: CallOutcome) => {
-      const call = { service, durationMs: performance.now() - started, outcome };
-      observer.onCall(call);
-      options.onCall?.(call);
+      const event = { service, durationMs: performance.now() - started, outcome };
+      observer.onCall(event);
+      options.onCall?.(event);
     };
     try {
       // The breaker sees whole calls, retries included: a call that succeeds on
