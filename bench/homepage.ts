@@ -1,182 +1,263 @@
-// Page latency and upstream calls per page, with fixed-latency upstreams on loopback.
-//   npm run bench            (writes BENCHMARKS.md)
-// Everything runs in this one process (upstreams, gateway, client); requests are
-// sent one at a time, so this measures latency, not throughput.
+// The homepage benchmark: npm run bench (writes BENCHMARKS.md).
+//
+// Every server runs as its own process on core 0; the fixed-latency upstreams and
+// the load generator run as two more processes on core 1 (taskset), so each
+// server has one core to itself and its CPU time per request can be read off
+// /proc. Each scenario measures, side by side in one run: the hand-written floor,
+// the gateway (shared caches off, then on), Apollo Server 5 with the gateway's
+// resolvers, and the gateway with a sequential homepage.
+//
+//   BENCH_SECONDS=8        length of each measured phase
+//   BENCH_CONNECTIONS=64   concurrent connections of the peak-throughput phase
+//   BENCH_ONLY=gateway     run only the floor and the servers whose name includes this
+//
+// Exits non-zero only when the run is broken: a server does not start or dies, or
+// answers the page differently from the floor. Slow is a result, not a failure.
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { createServer } from 'node:http';
-import { writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { createGateway } from '../src/app.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { signToken } from '../src/auth.js';
 import type { ServiceName } from '../src/errors.js';
-import { silentLogger } from '../src/logger.js';
-import { loadConfig } from '../src/config.js';
-import { demoReply } from '../src/demo/services.js';
-import { listen } from './lib.js';
+import {
+  ask,
+  firstMessage,
+  listen,
+  PINNING,
+  spawnPinned,
+  type LoadReport,
+  type ToLoadgen,
+  type ToUpstreams,
+  type UpstreamStats,
+} from './lib.js';
+import { renderReport, type Result, type ScenarioResult } from './report.js';
 
-const defaults = loadConfig({});
-
-const REQUESTS = 30;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const ONLY = process.env.BENCH_ONLY;
+const LOAD_SHARES = [0.2, 0.7] as const;
 const SECRET = 'bench-secret-that-is-long-enough-for-hs256';
-const QUERY = `{ homepage {
-  promo { id title book { id title price { amount currency } } }
-  recommendations(limit: 10) { score book { id title authors price { amount currency } } }
-} }`;
 
-type Scenario = { name: string; latencyMs: Record<ServiceName, number>; caches?: boolean };
+export type Scenario = { name: string; latencyMs: Record<ServiceName, number> };
 const SCENARIOS: Scenario[] = [
-  { name: '200/200/200 ms', latencyMs: { promo: 200, recommendations: 200, catalog: 200 } },
-  { name: '20/30/10 ms', latencyMs: { promo: 20, recommendations: 30, catalog: 10 } },
-  { name: '0/0/0 ms', latencyMs: { promo: 0, recommendations: 0, catalog: 0 } },
+  { name: '0 ms upstreams (CPU cost)', latencyMs: { promo: 0, recommendations: 0, catalog: 0 } },
   {
-    name: '20/30/10 ms, shared caches on',
+    name: '20/30/10 ms promo/recommendations/catalog',
     latencyMs: { promo: 20, recommendations: 30, catalog: 10 },
-    caches: true,
+  },
+  {
+    name: '30/30 ms promo/recommendations (catalog 0 ms)',
+    latencyMs: { promo: 30, recommendations: 30, catalog: 0 },
   },
 ];
 
-function upstream(latencyMs: number, counter: { calls: number }, body: (url: URL) => unknown) {
-  return createServer((req, res) => {
-    counter.calls++;
-    const json = JSON.stringify(body(new URL(req.url ?? '/', 'http://x')));
-    setTimeout(() => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(json);
-    }, latencyMs);
+const UNCACHED = {
+  PROMO_CACHE_TTL_MS: '0',
+  PROMO_STALE_WHILE_REVALIDATE_MS: '0',
+  PROMO_STALE_IF_ERROR_MS: '0',
+  CATALOG_CACHE_TTL_MS: '0',
+};
+type Variant = { name: string; script: string; env?: Record<string, string> };
+const FLOOR: Variant = { name: 'floor (node:http)', script: 'bench/servers/floor.js' };
+const VARIANTS: Variant[] = [
+  { name: 'gateway', script: 'src/main.js', env: UNCACHED },
+  { name: 'gateway, caches on', script: 'src/main.js' },
+  { name: 'Apollo Server 5', script: 'bench/servers/apollo.js', env: UNCACHED },
+  { name: 'gateway, sequential', script: 'bench/servers/sequential.js', env: UNCACHED },
+].filter((variant) => !ONLY || variant.name.includes(ONLY));
+
+const root = new URL('..', import.meta.url);
+const build = new URL('.bench-build/', root);
+const QUERY = readFileSync(new URL('operations/web/Homepage.graphql', root), 'utf8');
+
+class BrokenRun extends Error {
+  override name = 'BrokenRun';
+}
+
+// Compiled once, run with plain node: no loader in the measured processes.
+console.log('Compiling (tsc -p bench/tsconfig.json)…');
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'bench/tsconfig.json'], {
+  cwd: root,
+  stdio: 'inherit',
+});
+// The compiled gateway reads these relative to its own files, as dist/ does.
+cpSync(new URL('schema.graphql', root), new URL('schema.graphql', build));
+cpSync(new URL('operations', root), new URL('operations', build), { recursive: true });
+
+const upstreams = spawnPinned(1, [new URL('bench/upstreams.js', build).pathname]);
+const { urls } = await firstMessage<{ urls: Record<ServiceName, string> }>(upstreams);
+const loadgen = spawnPinned(1, [new URL('bench/loadgen.js', build).pathname]);
+await firstMessage(loadgen);
+const authorization = `Bearer ${await signToken(SECRET, 'u-42')}`;
+
+const results: ScenarioResult[] = [];
+let exitCode = 0;
+try {
+  for (const scenario of SCENARIOS) {
+    console.log(`\n## ${scenario.name}`);
+    await ask(upstreams, { type: 'latency', latencyMs: scenario.latencyMs } satisfies ToUpstreams);
+    const floor = await measure(FLOOR, undefined);
+    const rows = [floor];
+    for (const variant of VARIANTS) rows.push(await measure(variant, floor));
+    results.push({ scenario, rows });
+  }
+} catch (error) {
+  if (!(error instanceof BrokenRun)) throw error;
+  console.error(`\nBroken run: ${error.message}`);
+  exitCode = 1;
+} finally {
+  upstreams.kill();
+  loadgen.kill();
+}
+
+if (exitCode === 0) {
+  const report = renderReport(results, {
+    command: `npm run bench${SECONDS !== 8 ? ` (BENCH_SECONDS=${SECONDS})` : ''}`,
+    machine: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}`,
+    date: new Date().toISOString().slice(0, 10),
+    seconds: SECONDS,
+    connections: CONNECTIONS,
+    pinned: PINNING,
+    loadShares: LOAD_SHARES,
   });
+  const log = readFileSync(new URL('bench/levers.md', root), 'utf8');
+  writeFileSync(new URL('BENCHMARKS.md', root), `${report}\n${log}`);
+  console.log(`\n${report}`);
 }
+process.exit(exitCode);
 
-async function run({ name, latencyMs, caches = false }: Scenario) {
-  const calls = { promo: { calls: 0 }, recommendations: { calls: 0 }, catalog: { calls: 0 } };
-  const servers = {
-    promo: upstream(latencyMs.promo, calls.promo, (url) => demoReply('promo', url).body),
-    recommendations: upstream(
-      latencyMs.recommendations,
-      calls.recommendations,
-      (url) => demoReply('recommendations', url).body,
-    ),
-    catalog: upstream(latencyMs.catalog, calls.catalog, (url) => demoReply('catalog', url).body),
-  };
-  const urls = {
-    promo: await listen(servers.promo),
-    recommendations: await listen(servers.recommendations),
-    catalog: await listen(servers.catalog),
-  };
-  const gatewayServer = createServer(
-    createGateway({
-      ...defaults,
-      upstreamUrls: urls,
-      policies: {
-        promo: { ...defaults.policies.promo, timeoutMs: 5000 },
-        recommendations: { ...defaults.policies.recommendations, timeoutMs: 5000 },
-        catalog: { ...defaults.policies.catalog, timeoutMs: 5000 },
-      },
-      requestDeadlineMs: 10_000,
-      // Uncached unless the scenario says so: every page goes to the upstreams.
-      ...(!caches && {
-        promoCache: { ttlMs: 0, staleWhileRevalidateMs: 0, staleIfErrorMs: 0 },
-        catalogCache: { ttlMs: 0, maxEntries: 0 },
-      }),
-      auth: { ...defaults.auth, secret: SECRET },
-      logger: silentLogger,
-    }),
-  );
-  const gatewayUrl = `${await listen(gatewayServer)}/graphql`;
-  const authorization = `Bearer ${await signToken(SECRET, 'u-42')}`;
-  const page = async () => {
-    const response = await fetch(gatewayUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization },
-      body: JSON.stringify({ query: QUERY }),
-    });
-    const body = (await response.json()) as { errors?: unknown };
-    if (body.errors) throw new Error(`broken run: ${JSON.stringify(body.errors)}`);
-  };
-
-  for (let i = 0; i < 5; i++) await page(); // warm-up
-  for (const counter of Object.values(calls)) counter.calls = 0;
-  const durations: number[] = [];
-  for (let i = 0; i < REQUESTS; i++) {
-    const started = performance.now();
-    await page();
-    durations.push(performance.now() - started);
-  }
-  durations.sort((a, b) => a - b);
-  const median = durations[Math.floor(durations.length / 2)] ?? Number.NaN;
-  const p90 = durations[Math.floor(durations.length * 0.9)] ?? Number.NaN;
-
-  for (const server of [...Object.values(servers), gatewayServer]) {
-    server.closeAllConnections();
-    server.close();
-  }
-  const sequential = latencyMs.promo + latencyMs.recommendations + latencyMs.catalog;
-  const criticalPath = Math.max(latencyMs.promo, latencyMs.recommendations) + latencyMs.catalog;
-  return {
-    name,
-    median,
-    p90,
-    criticalPath,
-    sequential,
-    perPage: {
-      promo: calls.promo.calls / REQUESTS,
-      recommendations: calls.recommendations.calls / REQUESTS,
-      catalog: calls.catalog.calls / REQUESTS,
+/** Starts one server, checks its page, and runs the three load phases against it. */
+async function measure(variant: Variant, floor: Result | undefined): Promise<Result> {
+  const port = await freePort();
+  const server = spawnPinned(0, [new URL(variant.script, build).pathname], {
+    quiet: true,
+    env: {
+      NODE_ENV: 'production',
+      PORT: String(port),
+      JWT_SECRET: SECRET,
+      PROMO_URL: urls.promo,
+      RECOMMENDATIONS_URL: urls.recommendations,
+      CATALOG_URL: urls.catalog,
+      ...variant.env,
     },
-  };
+  });
+  let exited = false;
+  server.once('exit', () => (exited = true));
+  try {
+    const origin = `http://127.0.0.1:${port}`;
+    const data = await firstPage(origin, server);
+    if (floor && data !== floor.page) {
+      throw new BrokenRun(
+        `${variant.name} answers differently from the floor:\n${data}\n---\n${floor.page}`,
+      );
+    }
+    await ask(loadgen, {
+      type: 'target',
+      origin,
+      path: '/graphql',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        authorization,
+      },
+      body: JSON.stringify({ query: QUERY, operationName: 'Homepage' }),
+    } satisfies ToLoadgen);
+    // Warm-up: JIT, connection pools, caches.
+    await ask(loadgen, { type: 'closed', connections: CONNECTIONS, durationMs: 2000 });
+
+    const before = await ask<UpstreamStats>(upstreams, { type: 'reset' } satisfies ToUpstreams);
+    const cpuBefore = processCpuMs(server);
+    const peak = await ask<LoadReport>(loadgen, {
+      type: 'closed',
+      connections: CONNECTIONS,
+      durationMs: SECONDS * 1000,
+    } satisfies ToLoadgen);
+    const cpuMs = processCpuMs(server) - cpuBefore;
+    const after = await ask<UpstreamStats>(upstreams, { type: 'stats' } satisfies ToUpstreams);
+    const clientCoreBusy = (after.cpuMs - before.cpuMs + peak.cpuMs) / peak.elapsedMs;
+    console.log(
+      `${variant.name}: ${peak.rps.toFixed(0)} req/s, ${(cpuMs / peak.good).toFixed(3)} CPU ms/req, ` +
+        `core 1 ${(clientCoreBusy * 100).toFixed(0)}% busy, ${peak.bad} bad`,
+    );
+
+    const floorRps = floor?.peak.rps ?? peak.rps;
+    const open: LoadReport[] = [];
+    for (const share of LOAD_SHARES) {
+      await sleep(500); // Let the previous phase's stragglers settle.
+      const report = await ask<LoadReport>(loadgen, {
+        type: 'open',
+        rate: floorRps * share,
+        durationMs: SECONDS * 1000,
+      } satisfies ToLoadgen);
+      console.log(
+        `  open loop at ${(floorRps * share).toFixed(0)} req/s: p50 ${report.p50.toFixed(2)} ms, ` +
+          `p99 ${report.p99.toFixed(2)} ms, ${report.bad} bad`,
+      );
+      open.push(report);
+    }
+    if (exited) throw new BrokenRun(`${variant.name} exited during the run`);
+    const total = (service: ServiceName) => after.calls[service] - before.calls[service];
+    const served = peak.good + peak.bad;
+    return {
+      name: variant.name,
+      page: data,
+      peak,
+      open,
+      cpuMsPerRequest: cpuMs / served,
+      callsPerRequest: {
+        promo: total('promo') / served,
+        recommendations: total('recommendations') / served,
+        catalog: total('catalog') / served,
+      },
+      peakRssMb: peakRssMb(server),
+      clientCoreBusy,
+    };
+  } finally {
+    server.kill();
+    if (!exited) await new Promise((resolve) => server.once('exit', resolve));
+  }
 }
 
-const results = [];
-for (const scenario of SCENARIOS) results.push(await run(scenario));
+/** Waits for the server to answer the page; returns its body as text, once parsed and printed. */
+async function firstPage(origin: string, server: ChildProcess): Promise<string> {
+  const startedAt = Date.now();
+  for (;;) {
+    if (server.exitCode !== null) throw new BrokenRun(`server exited with ${server.exitCode}`);
+    try {
+      const response = await fetch(`${origin}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', authorization },
+        body: JSON.stringify({ query: QUERY, operationName: 'Homepage' }),
+      });
+      const text = await response.text();
+      if (response.status !== 200) throw new BrokenRun(`HTTP ${response.status}: ${text}`);
+      return JSON.stringify(JSON.parse(text), null, 1);
+    } catch (error) {
+      if (error instanceof BrokenRun) throw error;
+      if (Date.now() - startedAt > 20_000) throw new BrokenRun(`no answer from ${origin}`);
+      await sleep(100);
+    }
+  }
+}
 
-const fmt = (n: number) => n.toFixed(1);
-const rows = results.map(
-  (r) =>
-    `| ${r.name} | ${fmt(r.median)} | ${fmt(r.p90)} | ${r.criticalPath} | ${r.sequential} | ${
-      r.sequential ? (r.median / r.sequential).toFixed(2) : '–'
-    } | ${r.perPage.promo} / ${r.perPage.recommendations} / ${r.perPage.catalog} |`,
-);
-const report = `# Benchmarks
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  const url = await listen(probe);
+  await new Promise((resolve) => probe.close(resolve));
+  return Number(new URL(url).port);
+}
 
-Command: \`npm run bench\` (bench/homepage.ts). Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}.
-Run on ${new Date().toISOString().slice(0, 10)}.
+/** User plus system CPU time of a child so far, from /proc (clock ticks of 10 ms). */
+function processCpuMs(child: ChildProcess): number {
+  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
 
-Upstreams, gateway and client share one process; requests go one at a time (latency,
-not throughput), ${REQUESTS} measured after 5 warm-up requests, signed in as \`u-42\`
-(10 recommendations, 5 promotions, 3 of them with a book).
-"Critical path" is max(promo, recommendations) + catalog: the least a page can cost
-when promo and recommendations run in parallel and the books follow in one batch.
-"Sequential" is what the page would cost calling the three one after another.
-
-| upstream latency promo/recs/catalog | median ms | p90 ms | critical path ms | sequential ms | median / sequential | calls per page promo / recs / catalog |
-| --- | --- | --- | --- | --- | --- | --- |
-${rows.join('\n')}
-
-## Changes measured
-
-- **Observability layer** (defer/stream, tracing off, Server-Timing, metrics,
-  request log, incremental error masking): 0/0/0 ms median 16.1 and 16.6 ms in the
-  first two runs, which looked like a regression; switching plugins off one at a
-  time then gave 10.2, 9.7 and 10.3 ms, and the full set again 8.6, 9.9 and 11.5 ms.
-  20/30/10 ms: 49.9 to 55.0 ms; caches on: 36.3 to 39.8 ms. Read: no change beyond
-  noise, and this in-process benchmark's noise can double a run's 0 ms figure; a
-  load benchmark with a separate client process (issue 6) is what can settle
-  small costs.
-- **Security layer** (GraphQL Armor limits, trusted documents, request size and
-  Accept checks, JWT verification options): 0/0/0 ms median 9.9 and 9.7 ms,
-  20/30/10 ms 49.2 and 49.2 ms, caches on 36.1 and 36.5 ms, against 9.0 to 12.1,
-  49.6 to 51.1 and 36.2 to 36.3 ms just before. No change beyond noise (yoga
-  caches parse and validation per document, so the limits cost once per query text).
-- **Resilience layer** (retries, cockatiel circuit breaker per upstream, response
-  notes plugin, shared caches off): 0/0/0 ms median 10.2 and 12.1 ms in two runs
-  after, against 8.4 to 15.3 ms before; 20/30/10 ms median 49.6 and 51.1 ms, against
-  47.5 to 53.4 ms. No change beyond noise.
-- **Shared caches on** (promo SWR cache, catalog LRU): see the last row: promo and
-  catalog calls per page fall to (near) zero, and the page costs about the
-  recommendations call alone.
-- **Request deadline** (per-call budget, \`x-request-budget-ms\`, \`AbortSignal.any\`):
-  0/0/0 ms median 8.7 and 10.1 ms in two runs before, 8.4 to 15.3 ms in four runs
-  after; 20/30/10 ms median 49.3 and 49.8 before, 49.0 to 53.4 after. No change
-  beyond this benchmark's run-to-run noise, which is large at these sizes (one
-  process, 30 samples); throughput under load is for the load benchmark (issue 6).
-`;
-writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), report);
-console.log(report);
+/** The child's resident set high-water mark. */
+function peakRssMb(child: ChildProcess): number {
+  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+  return Number(kb) / 1024;
+}

@@ -1,8 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ServiceName } from '../src/errors.js';
+
+export const SERVICES = ['promo', 'recommendations', 'catalog'] as const satisfies ServiceName[];
 
 /** Listens on an ephemeral loopback port; resolves to the base URL. */
 export async function listen(server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** The value below which a share `q` of the sorted `values` lie (nearest rank). */
+export function percentile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank] ?? Number.NaN;
+}
+
+// Messages between the benchmark and its child processes.
+
+export type ToUpstreams =
+  | { type: 'latency'; latencyMs: Record<ServiceName, number> }
+  | { type: 'reset' }
+  | { type: 'stats' };
+export type UpstreamStats = { calls: Record<ServiceName, number>; cpuMs: number };
+
+export type ToLoadgen =
+  | {
+      type: 'target';
+      origin: string;
+      path: string;
+      headers: Record<string, string>;
+      body: string;
+    }
+  | { type: 'closed'; connections: number; durationMs: number }
+  | { type: 'open'; rate: number; durationMs: number }
+  | { type: 'stats' };
+
+/** One load phase, as the generator saw it. Latencies in ms. */
+export type LoadReport = {
+  good: number;
+  bad: number;
+  elapsedMs: number;
+  /** Good responses per second. */
+  rps: number;
+  p50: number;
+  p99: number;
+  /** Open loop: how late the generator itself sent its latest request. */
+  maxLagMs: number;
+  /** The generator's own CPU time in the phase. */
+  cpuMs: number;
+};
+
+/** Cores are pinned with taskset when the machine has it. */
+export const PINNING = existsSync('/usr/bin/taskset');
+
+/** Starts a Node process on `core` (when pinning is possible) with an IPC channel. */
+export function spawnPinned(
+  core: number,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; quiet?: boolean } = {},
+): ChildProcess {
+  const command = PINNING ? ['taskset', '-c', String(core), process.execPath] : [process.execPath];
+  const [file, ...rest] = [...command, ...args];
+  return spawn(file as string, rest, {
+    stdio: ['ignore', options.quiet ? 'ignore' : 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, ...options.env },
+  });
+}
+
+/** Sends `message` and resolves to the child's next message. */
+export function ask<T>(child: ChildProcess, message: unknown): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`child exited with ${code}`));
+    child.once('exit', onExit);
+    child.once('message', (reply) => {
+      child.off('exit', onExit);
+      resolve(reply as T);
+    });
+    child.send(message as object);
+  });
+}
+
+/** Resolves to the child's first message (its "ready"). */
+export function firstMessage<T>(child: ChildProcess): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`child exited with ${code} before ready`)));
+    child.once('message', (message) => resolve(message as T));
+  });
 }

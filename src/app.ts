@@ -24,13 +24,14 @@ import { useTracing } from './plugins/use-tracing.js';
 import { useObservability } from './plugins/use-observability.js';
 import { useResponseNotes } from './plugins/use-response-notes.js';
 import { useTrustedDocuments } from './plugins/use-trusted-documents.js';
+import type { Resolvers } from './__generated__/resolvers-types.js';
 import { resolvers } from './resolvers/index.js';
 import { createCatalogService } from './upstreams/catalog/client.js';
 import { createPromoService } from './upstreams/promo/client.js';
 import { createRecommendationsService } from './upstreams/recommendations/client.js';
 
 // schema.graphql sits at the package root, one level above both src/ and dist/.
-const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
+export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
 
 /** What the gateway needs to run: most of `Config`, plus a logger. */
 export type GatewayOptions = Pick<
@@ -52,6 +53,8 @@ export type GatewayOptions = Pick<
   metrics?: Metrics;
   /** OpenTelemetry tracing; off when not given. */
   tracing?: Tracing;
+  /** The resolver map. Default: src/resolvers (the benchmark swaps in a sequential homepage). */
+  resolvers?: Resolvers;
 };
 
 export type Gateway = YogaServerInstance<object, GatewayContext>;
@@ -62,7 +65,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const upstreams = createUpstreams(options, metrics.observer);
   const { security } = options;
   return createYoga<object, GatewayContext>({
-    schema: createSchema<GatewayContext>({ typeDefs, resolvers }),
+    schema: createSchema<GatewayContext>({ typeDefs, resolvers: options.resolvers ?? resolvers }),
     context: createContextFactory({
       upstreams,
       fallbacks: options.fallbacks,
@@ -109,7 +112,13 @@ export function createGateway(options: GatewayOptions): Gateway {
 }
 
 /** The long-lived upstream services and caches: one HTTP client (and breaker) each. */
-function createUpstreams(options: GatewayOptions, observer: UpstreamObserver): Upstreams {
+export function createUpstreams(
+  options: Pick<
+    GatewayOptions,
+    'upstreamUrls' | 'policies' | 'promoCache' | 'catalogCache' | 'logger' | 'requestDeadlineMs'
+  >,
+  observer: UpstreamObserver,
+): Upstreams {
   const { upstreamUrls, policies, promoCache, catalogCache, logger } = options;
   const client = (service: ServiceName) =>
     createUpstreamClient({
