@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist', 'node_modules', 'src/__generated__'] },
+  { ignores: ['dist', '.bench-build', 'node_modules', 'src/__generated__'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -9,7 +9,10 @@
 //
 //   BENCH_SECONDS=8        length of each measured phase
 //   BENCH_CONNECTIONS=64   concurrent connections of the peak-throughput phase
-//   BENCH_ONLY=gateway     run only the floor and the servers whose name includes this
+//   BENCH_ONLY=gateway     run only the floor and these servers (comma-separated names)
+//   BENCH_SCENARIO=20/30   run only the scenarios whose name starts with this
+//   BENCH_PROFILE=1        servers write V8 CPU profiles (--cpu-prof) to bench/results/
+//                          and skip the open-loop phases (summary: npm run bench:profile)
 //
 // Exits non-zero only when the run is broken: a server does not start or dies, or
 // answers the page differently from the floor. Slow is a result, not a failure.
@@ -36,6 +39,7 @@ import { renderReport, type Result, type ScenarioResult } from './report.js';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const ONLY = process.env.BENCH_ONLY;
+const PROFILE = process.env.BENCH_PROFILE === '1';
 const LOAD_SHARES = [0.2, 0.7] as const;
 const SECRET = 'bench-secret-that-is-long-enough-for-hs256';
 
@@ -50,7 +54,7 @@ const SCENARIOS: Scenario[] = [
     name: '30/30 ms promo/recommendations (catalog 0 ms)',
     latencyMs: { promo: 30, recommendations: 30, catalog: 0 },
   },
-];
+].filter((scenario) => scenario.name.startsWith(process.env.BENCH_SCENARIO ?? ''));
 
 const UNCACHED = {
   PROMO_CACHE_TTL_MS: '0',
@@ -65,7 +69,7 @@ const VARIANTS: Variant[] = [
   { name: 'gateway, caches on', script: 'src/main.js' },
   { name: 'Apollo Server 5', script: 'bench/servers/apollo.js', env: UNCACHED },
   { name: 'gateway, sequential', script: 'bench/servers/sequential.js', env: UNCACHED },
-].filter((variant) => !ONLY || variant.name.includes(ONLY));
+].filter((variant) => !ONLY || ONLY.split(',').includes(variant.name));
 
 const root = new URL('..', import.meta.url);
 const build = new URL('.bench-build/', root);
@@ -130,7 +134,10 @@ process.exit(exitCode);
 /** Starts one server, checks its page, and runs the three load phases against it. */
 async function measure(variant: Variant, floor: Result | undefined): Promise<Result> {
   const port = await freePort();
-  const server = spawnPinned(0, [new URL(variant.script, build).pathname], {
+  const profile = PROFILE
+    ? ['--cpu-prof', `--cpu-prof-dir=${new URL('bench/results', root).pathname}`]
+    : [];
+  const server = spawnPinned(0, [...profile, new URL(variant.script, build).pathname], {
     quiet: true,
     env: {
       NODE_ENV: 'production',
@@ -178,12 +185,12 @@ async function measure(variant: Variant, floor: Result | undefined): Promise<Res
     const clientCoreBusy = (after.cpuMs - before.cpuMs + peak.cpuMs) / peak.elapsedMs;
     console.log(
       `${variant.name}: ${peak.rps.toFixed(0)} req/s, ${(cpuMs / peak.good).toFixed(3)} CPU ms/req, ` +
-        `core 1 ${(clientCoreBusy * 100).toFixed(0)}% busy, ${peak.bad} bad`,
+        `core 1 ${(clientCoreBusy * 100).toFixed(0)}% busy, ${after.connections} upstream connections opened, ${peak.bad} bad`,
     );
 
     const floorRps = floor?.peak.rps ?? peak.rps;
     const open: LoadReport[] = [];
-    for (const share of LOAD_SHARES) {
+    for (const share of PROFILE ? [] : LOAD_SHARES) {
       await sleep(500); // Let the previous phase's stragglers settle.
       const report = await ask<LoadReport>(loadgen, {
         type: 'open',

@@ -25,7 +25,12 @@ export type ToUpstreams =
   | { type: 'latency'; latencyMs: Record<ServiceName, number> }
   | { type: 'reset' }
   | { type: 'stats' };
-export type UpstreamStats = { calls: Record<ServiceName, number>; cpuMs: number };
+export type UpstreamStats = {
+  calls: Record<ServiceName, number>;
+  /** TCP connections the upstreams accepted. */
+  connections: number;
+  cpuMs: number;
+};
 
 export type ToLoadgen =
   | {

@@ -7,11 +7,12 @@ import { demoReply } from '../src/demo/services.js';
 import { listen, SERVICES, type ToUpstreams } from './lib.js';
 
 const calls: Record<ServiceName, number> = { promo: 0, recommendations: 0, catalog: 0 };
+let connections = 0;
 let latencyMs: Record<ServiceName, number> = { promo: 0, recommendations: 0, catalog: 0 };
 
 function upstream(service: ServiceName): Server {
   const replies = new Map<string, { status: number; json: Buffer }>();
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     calls[service]++;
     const key = req.url ?? '/';
     let reply = replies.get(key);
@@ -31,6 +32,8 @@ function upstream(service: ServiceName): Server {
     // Drain the (empty) request body so the connection can be reused.
     req.resume();
   });
+  server.on('connection', () => connections++);
+  return server;
 }
 
 const urls = {} as Record<ServiceName, string>;
@@ -43,9 +46,10 @@ process.on('message', (message: ToUpstreams) => {
       break;
     case 'reset':
       for (const service of SERVICES) calls[service] = 0;
+      connections = 0;
       break;
   }
-  process.send?.({ type: 'ack', calls: { ...calls }, cpuMs: cpuMs() });
+  process.send?.({ type: 'ack', calls: { ...calls }, connections, cpuMs: cpuMs() });
 });
 process.send?.({ type: 'ready', urls });
 

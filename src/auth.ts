@@ -6,6 +6,7 @@ import {
   SignJWT,
   type JWTVerifyGetKey,
 } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { unauthenticated } from './errors.js';
 import type { Logger } from './logger.js';
 
@@ -49,7 +50,17 @@ export function createViewerVerifier({
   audience,
   logger,
 }: AuthOptions): VerifyViewer {
-  const secretKey = new TextEncoder().encode(secret ?? '');
+  // Imported once: jose would import raw bytes again on every verification.
+  const secretKey =
+    secret === null
+      ? null
+      : crypto.subtle.importKey(
+          'raw',
+          new TextEncoder().encode(secret),
+          { name: 'HMAC', hash: 'SHA-256' },
+          false,
+          ['verify'],
+        );
   const { key, algorithms }: { key: JWTVerifyGetKey; algorithms: string[] } = jwksUrl
     ? {
         key: createRemoteJWKSet(new URL(jwksUrl), {
@@ -61,7 +72,8 @@ export function createViewerVerifier({
         }),
         algorithms: JWKS_ALGORITHMS,
       }
-    : { key: async () => secretKey, algorithms: ['HS256'] };
+    : { key: async () => (await secretKey) as CryptoKey, algorithms: ['HS256'] };
+  const verified = new VerifiedTokens();
   const verifyOptions = {
     algorithms,
     requiredClaims: ['sub', 'exp'],
@@ -79,11 +91,15 @@ export function createViewerVerifier({
     if (!match?.[1]) {
       throw unauthenticated('The Authorization header must be "Bearer <token>".');
     }
+    const token = match[1];
+    const known = verified.get(token);
+    if (known !== undefined) return { kind: 'user', userId: known };
     let sub: unknown;
+    let exp: number | undefined;
     try {
       ({
-        payload: { sub },
-      } = await jwtVerify(match[1], key, verifyOptions));
+        payload: { sub, exp },
+      } = await jwtVerify(token, key, verifyOptions));
     } catch (error) {
       if (isKeySourceFailure(error)) {
         logger.warn(`Cannot verify tokens: key endpoint failed: ${String(error)}`);
@@ -102,8 +118,38 @@ export function createViewerVerifier({
     }
     if (typeof sub !== 'string' || sub === '')
       throw unauthenticated('The access token is invalid.');
+    if (exp !== undefined) verified.remember(token, sub, exp * 1000);
     return { kind: 'user', userId: sub };
   };
+}
+
+/**
+ * Tokens already verified, so a client's next page costs a lookup rather than a
+ * signature check (which was a measurable share of a page: BENCHMARKS.md). An
+ * entry is kept at most a minute and never past the token's `exp`, so a key
+ * rotated out of a JWKS stops being honoured within a minute. Bounded by total
+ * token size, not count, since tokens may be up to 8 KiB.
+ */
+class VerifiedTokens {
+  static readonly MAX_AGE_MS = 60_000;
+  readonly #cache = new LRUCache<string, { userId: string; expiresAt: number }>({
+    maxSize: 4 * 1024 * 1024,
+    sizeCalculation: (_value, token) => token.length,
+    ttl: VerifiedTokens.MAX_AGE_MS,
+  });
+
+  get(token: string): string | undefined {
+    const entry = this.#cache.get(token);
+    if (entry === undefined) return undefined;
+    if (Date.now() < entry.expiresAt) return entry.userId;
+    this.#cache.delete(token);
+    return undefined;
+  }
+
+  remember(token: string, userId: string, expiresAt: number) {
+    const ttl = Math.min(VerifiedTokens.MAX_AGE_MS, expiresAt - Date.now());
+    if (ttl > 0) this.#cache.set(token, { userId, expiresAt }, { ttl });
+  }
 }
 
 /** The key endpoint was unreachable, slow or broken: not the token's fault. */

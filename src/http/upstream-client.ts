@@ -23,6 +23,7 @@ import {
 } from '../observability/observer.js';
 import { inSpan, injectTraceContext, type TraceParent } from '../observability/tracing.js';
 import { SpanKind } from '@opentelemetry/api';
+import { createPooledFetch } from './pooled-fetch.js';
 import { BodyTooLargeError, readBody } from './read-body.js';
 import { retryAfterMs, sharedMaxAgeMs } from './response-headers.js';
 
@@ -94,6 +95,8 @@ export type UpstreamClientOptions = {
   random?: () => number;
   /** Process-wide call events (metrics). Default: none. */
   observer?: UpstreamObserver;
+  /** The transport under ky. Default: a keep-alive undici pool for `baseUrl` (pooled-fetch.ts). */
+  fetch?: typeof globalThis.fetch;
 };
 
 const RETRYABLE_STATUSES = new Set([502, 503, 504]);
@@ -105,8 +108,10 @@ export function createUpstreamClient({
   logger,
   random = Math.random,
   observer = silentObserver,
+  fetch = createPooledFetch(baseUrl).fetch,
 }: UpstreamClientOptions): UpstreamClient {
   const http: KyInstance = ky.create({
+    fetch,
     prefixUrl: baseUrl,
     headers: { accept: 'application/json' },
     // Retries and timeouts are ours (see UpstreamPolicy); a redirect is a broken
@@ -150,8 +155,19 @@ export function createUpstreamClient({
     traceHeaders: Record<string, string>,
   ) {
     const url = `${base}/${path}`;
-    const deadline = AbortSignal.timeout(budgetMs);
-    const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
+    // One controller per attempt, its timer cleared as soon as the attempt ends:
+    // AbortSignal.timeout/any would leave a timer and listeners behind for every
+    // call, firing long after it finished (measured: BENCHMARKS.md).
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new DOMException(`no response within ${budgetMs} ms`, 'TimeoutError'));
+    }, budgetMs);
+    const onClientGone = () => controller.abort(options.signal?.reason);
+    if (options.signal?.aborted) onClientGone();
+    else options.signal?.addEventListener('abort', onClientGone, { once: true });
+    const { signal } = controller;
 
     let text: string;
     let maxAgeMs: number | undefined;
@@ -168,8 +184,11 @@ export function createUpstreamClient({
       maxAgeMs = sharedMaxAgeMs(response.headers.get('cache-control'));
       text = await readBody(response, policy.maxBodyBytes, signal);
     } catch (cause) {
-      const { code, ...detail } = classify(cause, deadline, budgetMs === policy.timeoutMs);
+      const { code, ...detail } = classify(cause, timedOut, budgetMs === policy.timeoutMs);
       throw fail(code, `GET ${url}: ${describe(cause, budgetMs)}`, { ...detail, cause });
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onClientGone);
     }
     try {
       return { data: JSON.parse(text) as unknown, maxAgeMs };
@@ -285,10 +304,10 @@ function retryDelayMs(
 
 function classify(
   error: unknown,
-  deadline: AbortSignal,
+  timedOut: boolean,
   ownTimeout: boolean,
 ): UpstreamFailureDetail & { code: UpstreamErrorCode } {
-  if (deadline.aborted) return { code: 'UPSTREAM_TIMEOUT', upstreamAtFault: ownTimeout };
+  if (timedOut) return { code: 'UPSTREAM_TIMEOUT', upstreamAtFault: ownTimeout };
   if (error instanceof BodyTooLargeError) return { code: 'UPSTREAM_BAD_RESPONSE' };
   if (error instanceof HTTPError) {
     // Free the connection: nobody will read this body.

@@ -12,6 +12,8 @@ export type Upstream = {
   url: string;
   /** Every request received, in arrival order: the upstream's own log. */
   requests: LoggedRequest[];
+  /** TCP connections accepted so far. */
+  readonly connections: number;
   close(): Promise<void>;
 };
 
@@ -26,7 +28,9 @@ export async function startUpstream(handler: Handler): Promise<Upstream> {
     requests.push({ method: req.method ?? '', path: url.pathname, url, headers: req.headers });
     void handler(req, res, url);
   });
+  let connections = 0;
   server.on('connection', (socket) => {
+    connections++;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -35,6 +39,9 @@ export async function startUpstream(handler: Handler): Promise<Upstream> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    get connections() {
+      return connections;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

@@ -1,0 +1,114 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createPooledFetch, type PooledFetch } from '../src/http/pooled-fetch.js';
+import { startUpstream, type Handler, type Upstream } from './helpers/upstream.js';
+
+// The transport under ky: a real loopback server on the other end of every test.
+
+const open: Array<Upstream | PooledFetch> = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((each) => each.close()));
+});
+
+async function setUp(handler: Handler) {
+  const upstream = await startUpstream(handler);
+  const pooled = createPooledFetch(upstream.url);
+  open.push(pooled, upstream);
+  return { upstream, fetch: pooled.fetch };
+}
+
+const json =
+  (body: unknown): Handler =>
+  (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'set-cookie': ['a=1', 'b=2'] });
+    res.end(JSON.stringify(body));
+  };
+
+describe('pooled fetch', () => {
+  it('sends the method, path, query and headers, and returns status, headers and body', async () => {
+    const { upstream, fetch } = await setUp(json({ ok: true }));
+
+    const response = await fetch(`${upstream.url}/books?ids=b-1,b-2`, {
+      headers: { accept: 'application/json', 'x-request-id': 'r-1' },
+    });
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/json');
+    expect(response.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
+    expect(await response.json()).toEqual({ ok: true });
+    const [request] = upstream.requests;
+    expect(request?.method).toBe('GET');
+    expect(request?.url.search).toBe('?ids=b-1,b-2');
+    expect(request?.headers['x-request-id']).toBe('r-1');
+  });
+
+  it('reuses kept-alive connections for calls made one after another', async () => {
+    const { upstream, fetch } = await setUp(json({ ok: true }));
+
+    for (let i = 0; i < 20; i++) {
+      const response = await fetch(`${upstream.url}/x`);
+      await response.text();
+    }
+
+    expect(upstream.requests).toHaveLength(20);
+    // undici may open a second socket while the first is finishing its response;
+    // without keep-alive this would be 20.
+    expect(upstream.connections).toBeLessThanOrEqual(2);
+  });
+
+  it('answers 204 with a null body', async () => {
+    const { upstream, fetch } = await setUp((_req, res) => {
+      res.writeHead(204);
+      res.end();
+    });
+
+    const response = await fetch(`${upstream.url}/x`);
+
+    expect(response.status).toBe(204);
+    expect(response.body).toBeNull();
+  });
+
+  it('does not follow a redirect', async () => {
+    const { upstream, fetch } = await setUp((_req, res) => {
+      res.writeHead(302, { location: '/elsewhere' });
+      res.end();
+    });
+
+    const response = await fetch(`${upstream.url}/x`);
+
+    expect(response.status).toBe(302);
+    expect(upstream.requests).toHaveLength(1);
+  });
+
+  it('refuses a URL on another origin instead of sending it there', async () => {
+    const { fetch } = await setUp(json({}));
+
+    await expect(fetch('http://127.0.0.1:1/x')).rejects.toThrow(/cannot send to/);
+  });
+
+  it('rejects when the signal aborts while the server hangs', async () => {
+    const { upstream, fetch } = await setUp(() => {});
+    const controller = new AbortController();
+
+    const pending = fetch(`${upstream.url}/x`, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 20);
+
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('frees the connection when a body is cancelled half-read, so the next call goes through', async () => {
+    const { upstream, fetch } = await setUp((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"part":"'); // and never ends
+    });
+
+    const first = await fetch(`${upstream.url}/x`);
+    const reader = first.body!.getReader();
+    await reader.read();
+    await reader.cancel();
+
+    const second = await fetch(`${upstream.url}/x`);
+    expect(second.status).toBe(200);
+    expect(upstream.requests).toHaveLength(2);
+    await second.body?.cancel();
+  });
+});
