@@ -71,6 +71,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       fallbacks: options.fallbacks,
       verifyViewer: createViewerVerifier({ ...options.auth, logger: options.logger }),
       requestDeadlineMs: options.requestDeadlineMs,
+      catalogTimeoutMs: options.policies.catalog.timeoutMs,
       observer: metrics.observer,
       tracer: (options.tracing ?? createTracing({})).tracer,
     }),

@@ -4,6 +4,7 @@ import type { SwrCache } from './cache/swr-cache.js';
 import type { FallbackConfig } from './config.js';
 import type { CallOptions } from './http/upstream-client.js';
 import { createBookLoader, type BookCache, type BookLoader } from './loaders/book-loader.js';
+import { ListGate } from './loaders/list-gate.js';
 import type { TimingEntry, UpstreamObserver } from './observability/observer.js';
 import { requestIdOf } from './observability/request-id.js';
 import { extractTraceContext, type TraceParent } from './observability/tracing.js';
@@ -30,6 +31,8 @@ export type GatewayContext = {
   upstreams: Upstreams;
   fallbacks: FallbackConfig;
   loaders: { book: BookLoader };
+  /** Homepage lists whose books the book batch waits for (one catalog call per page). */
+  lists: ListGate;
   /** The request's deadline and cancellation, handed to every upstream call. */
   call: Required<CallOptions>;
   /** Stale values and fallbacks served, reported in the response's extensions. */
@@ -52,6 +55,8 @@ export function createContextFactory(deps: {
   verifyViewer: VerifyViewer;
   /** Time from a request's arrival to its response, whatever the upstreams do. */
   requestDeadlineMs: number;
+  /** The catalog's own timeout: a book batch is never held past deadline − this. */
+  catalogTimeoutMs: number;
   observer: UpstreamObserver;
   tracer: Tracer;
 }) {
@@ -71,6 +76,7 @@ export function createContextFactory(deps: {
     };
     const viewer = await deps.verifyViewer(request.headers.get('authorization'));
     const { upstreams } = deps;
+    const lists = new ListGate({ releaseAt: call.deadlineAt - deps.catalogTimeoutMs });
     return {
       viewer,
       upstreams,
@@ -82,8 +88,10 @@ export function createContextFactory(deps: {
           upstreams.bookCache,
           deps.observer,
           timings,
+          lists,
         ),
       },
+      lists,
       call,
       notes: { stale: [], fallbacks: [] },
       timings,

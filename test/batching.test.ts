@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { book, promotion } from './helpers/fixtures.js';
+import { book, POPULAR, promotion } from './helpers/fixtures.js';
 import { useTestBeds, type TestBed } from './helpers/gateway.js';
 import { sendJson } from './helpers/upstream.js';
 
@@ -42,6 +42,44 @@ describe('book batching', () => {
     const ids = idsOf(bed).flat();
     // Every book is asked for once, however many waves it took.
     expect(ids.sort()).toEqual(['b-1', 'b-2']);
+  });
+
+  it('makes one catalog call per page: promo books wait for the later recommendations and share their batch', async () => {
+    const bed = await startBed({
+      handlers: {
+        recommendations: (_req, res) => {
+          setTimeout(() => sendJson(res, { items: POPULAR }), 50);
+        },
+      },
+    });
+    const { body } = await bed.query(
+      '{ homepage { promo { book { id } } recommendations { book { id } } } }',
+    );
+
+    expect(body.errors).toBeUndefined();
+    expect(idsOf(bed)).toHaveLength(1);
+    expect(idsOf(bed)[0]?.sort()).toEqual(['b-1', 'b-2']);
+  });
+
+  it("does not let a list that is slow to fail starve the other list's books", async () => {
+    // Promo hangs until the request deadline; the batch is held only until the
+    // deadline less the catalog's timeout, so the catalog still gets its budget.
+    const bed = await startBed({
+      timeoutsMs: { promo: 10_000, catalog: 200 },
+      requestDeadlineMs: 1000,
+      handlers: { promo: () => {} },
+    });
+    const { body } = await bed.query(
+      '{ homepage { promo { book { id } } recommendations { book { id } } } }',
+    );
+
+    expect(body.data?.homepage.promo).toBeNull();
+    expect(body.errors).toEqual([
+      expect.objectContaining({ path: ['homepage', 'promo'], extensions: expect.anything() }),
+    ]);
+    expect(
+      body.data?.homepage.recommendations.map((r: { book: { id: string } | null }) => r.book?.id),
+    ).toEqual(POPULAR.map((r) => r.bookId));
   });
 
   it('splits more than 100 ids into catalog calls of at most 100', async () => {

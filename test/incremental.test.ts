@@ -91,6 +91,46 @@ describe.each([
     });
   });
 
+  it("sends promo's books in the first part, without waiting for the deferred recommendations", async () => {
+    const recommendations = heldRecommendations((_req, res) => sendJson(res, { items: POPULAR }));
+    // A book batch held for the deferred list would go out only at deadline −
+    // catalog timeout (19.5 s), past the test's own timeout.
+    const bed = await startBed({
+      requestDeadlineMs: 20_000,
+      handlers: { recommendations: recommendations.handler },
+    });
+    const executor = buildHTTPExecutor({
+      endpoint: 'http://gateway.test/graphql',
+      fetch: bed.gateway.fetch,
+      headers,
+    });
+    const document = parse(/* GraphQL */ `
+      query DeferredWithBooks {
+        homepage {
+          promo {
+            book {
+              id
+            }
+          }
+          ... @defer {
+            recommendations {
+              book {
+                id
+              }
+            }
+          }
+        }
+      }
+    `);
+
+    const parts = await collect(await executor({ document }), () => recommendations.release());
+
+    expect(parts[0]?.data).toEqual({
+      homepage: { promo: [{ book: { id: 'b-1' } }, { book: null }] },
+    });
+    expect(bed.upstreams.catalog.requests.length).toBe(2); // One batch per part.
+  });
+
   it('delivers a failed deferred field as a later part with its error, not as a failed response', async () => {
     const recommendations = heldRecommendations((_req, res) => sendJson(res, {}, 500));
     const bed = await startBed({ handlers: { recommendations: recommendations.handler } });

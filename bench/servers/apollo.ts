@@ -27,6 +27,7 @@ const contextFor = createContextFactory({
   fallbacks: config.fallbacks,
   verifyViewer: createViewerVerifier({ ...config.auth, logger: silentLogger }),
   requestDeadlineMs: config.requestDeadlineMs,
+  catalogTimeoutMs: config.policies.catalog.timeoutMs,
   observer: silentObserver,
   tracer: createTracing({}).tracer,
 });

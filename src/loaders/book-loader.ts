@@ -10,6 +10,7 @@ import {
 import type { Book } from '../upstreams/catalog/schema.js';
 import { MAX_IDS_PER_REQUEST } from '../upstreams/catalog/schema.js';
 import type { CatalogService } from '../upstreams/catalog/client.js';
+import type { ListGate } from './list-gate.js';
 
 /** Books by id for one request: `null` for ids the catalog does not know. */
 export type BookLoader = DataLoader<string, Book | null>;
@@ -21,7 +22,9 @@ export type BookCache = LRUCache<string, Book>;
  * One loader per request (DataLoader's own advice: its cache is a per-request
  * memo). All `book` fields resolved in the same tick share a batch: ids are
  * de-duplicated by the loader and split at the catalog's limit. With a shared
- * `cache`, the catalog is asked only for the ids it does not hold.
+ * `cache`, the catalog is asked only for the ids it does not hold. With a
+ * `gate`, the batch waits for every homepage list (list-gate.ts): one catalog
+ * call per page.
  */
 export function createBookLoader(
   catalog: CatalogService,
@@ -29,6 +32,7 @@ export function createBookLoader(
   cache: BookCache | null,
   observer: UpstreamObserver = silentObserver,
   timings?: TimingEntry[],
+  gate?: ListGate,
 ): BookLoader {
   return new DataLoader<string, Book | null>(
     async (ids) => {
@@ -70,6 +74,9 @@ export function createBookLoader(
       }
       return ids.map((id) => found.get(id) ?? null);
     },
-    { maxBatchSize: MAX_IDS_PER_REQUEST },
+    {
+      maxBatchSize: MAX_IDS_PER_REQUEST,
+      ...(gate && { batchScheduleFn: gate.schedule }),
+    },
   );
 }

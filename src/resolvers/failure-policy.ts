@@ -28,7 +28,10 @@ function traced<T>(context: GatewayContext, field: string, fn: (call: CallOption
 
 /** Promotions, per the policy above. */
 export function promoWithPolicy(context: GatewayContext, info: GraphQLResolveInfo) {
-  return traced(context, 'Homepage.promo', (call) => promo(context, call, info));
+  return context.lists.track(
+    traced(context, 'Homepage.promo', (call) => promo(context, call, info)),
+    info,
+  );
 }
 
 /** Recommendations for the viewer, per the policy above. */
@@ -37,8 +40,11 @@ export function recommendationsWithPolicy(
   info: GraphQLResolveInfo,
   limit: number,
 ) {
-  return traced(context, 'Homepage.recommendations', (call) =>
-    recommendations(context, call, info, limit),
+  return context.lists.track(
+    traced(context, 'Homepage.recommendations', (call) =>
+      recommendations(context, call, info, limit),
+    ),
+    info,
   );
 }
 
