@@ -12,6 +12,7 @@ import { EXAMPLE_QUERY } from './graphiql.js';
 import { createUpstreamClient } from './http/upstream-client.js';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from './logger.js';
+import { useCompiledExecution } from './plugins/use-compiled-execution.js';
 import { useExplainedHttpErrors } from './plugins/use-explained-http-errors.js';
 import { useIntrospectionSwitch } from './plugins/use-introspection-switch.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
@@ -91,6 +92,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     plugins: [
       // @defer and @stream over multipart/mixed and text/event-stream.
       useDeferStream(),
+      ...useCompiledExecution(),
       useTracing(),
       useMaskIncrementalErrors({ maskError: toGraphQLError }),
       useReadinessCheck({ endpoint: '/ready', check: options.isReady ?? (() => true) }),

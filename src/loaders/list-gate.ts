@@ -1,4 +1,5 @@
-import { Kind, visit, BREAK, type GraphQLResolveInfo, type OperationDefinitionNode } from 'graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { usesIncrementalDelivery } from '../execution/incremental.js';
 
 /**
  * Holds a request's book batch until every homepage list that may still add
@@ -26,7 +27,8 @@ export class ListGate {
 
   /** Tracks a list field's result until it settles; returns it unchanged. */
   track<T>(list: Promise<T>, info: GraphQLResolveInfo): Promise<T> {
-    if (isIncremental(info.operation, info)) return list;
+    const { operation, fragments } = info;
+    if ([operation, ...Object.values(fragments)].some(usesIncrementalDelivery)) return list;
     this.#pending++;
     const settled = () => {
       this.#pending--;
@@ -60,28 +62,4 @@ export class ListGate {
  */
 function afterThisTick(fn: () => void) {
   void Promise.resolve().then(() => process.nextTick(fn));
-}
-
-const incremental = new WeakMap<OperationDefinitionNode, boolean>();
-
-function isIncremental(
-  operation: OperationDefinitionNode,
-  { fragments }: Pick<GraphQLResolveInfo, 'fragments'>,
-): boolean {
-  let known = incremental.get(operation);
-  if (known === undefined) {
-    known = [operation, ...Object.values(fragments)].some((node) => {
-      let found = false;
-      visit(node, {
-        [Kind.DIRECTIVE]: (directive) => {
-          if (directive.name.value !== 'defer' && directive.name.value !== 'stream') return;
-          found = true;
-          return BREAK;
-        },
-      });
-      return found;
-    });
-    incremental.set(operation, known);
-  }
-  return known;
 }
