@@ -40,7 +40,9 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const ONLY = process.env.BENCH_ONLY;
 const PROFILE = process.env.BENCH_PROFILE === '1';
-const LOAD_SHARES = [0.2, 0.7] as const;
+// 5%: light load, where parallel and sequential are compared (neither queues);
+// 20% and 70%: the latency targets, as shares of the floor's peak.
+const LOAD_SHARES = [0.05, 0.2, 0.7] as const;
 const SECRET = 'bench-secret-that-is-long-enough-for-hs256';
 
 export type Scenario = { name: string; latencyMs: Record<ServiceName, number> };
@@ -181,6 +183,7 @@ async function measure(variant: Variant, floor: Result | undefined): Promise<Res
       durationMs: SECONDS * 1000,
     } satisfies ToLoadgen);
     const cpuMs = processCpuMs(server) - cpuBefore;
+    const rssAfterPeakMb = peakRssMb(server);
     const after = await ask<UpstreamStats>(upstreams, { type: 'stats' } satisfies ToUpstreams);
     const clientCoreBusy = (after.cpuMs - before.cpuMs + peak.cpuMs) / peak.elapsedMs;
     console.log(
@@ -217,6 +220,7 @@ async function measure(variant: Variant, floor: Result | undefined): Promise<Res
         recommendations: total('recommendations') / served,
         catalog: total('catalog') / served,
       },
+      rssAfterPeakMb,
       peakRssMb: peakRssMb(server),
       clientCoreBusy,
     };

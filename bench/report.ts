@@ -14,6 +14,9 @@ export type Result = {
   open: LoadReport[];
   cpuMsPerRequest: number;
   callsPerRequest: Record<ServiceName, number>;
+  /** Resident-set high-water mark after the peak phase (fixed connections). */
+  rssAfterPeakMb: number;
+  /** … and after every phase, overload included. */
   peakRssMb: number;
   /** Share of core 1 (upstreams + load generator) in use during the peak phase. */
   clientCoreBusy: number;
@@ -55,10 +58,10 @@ operations/web/Homepage.graphql for signed-in user \`u-42\` (5 banners, 3 with a
 10 picks), and every server must answer it exactly as the floor does before it is measured.
 
 - **Peak**: ${run.connections} connections, each sending its next request when the last is answered, for ${run.seconds} s after a 2 s warm-up. Only 200s without \`errors\` count.
-- **Open loop** at ${shares.join(' and ')} of *the floor's* peak in the same scenario: requests go out on a fixed schedule, and each is timed from when it was due, so a server that falls behind shows it.
+- **Open loop** at ${shares.join(', ')} of *the floor's* peak in the same scenario, ${run.seconds} s each: requests go out on a fixed schedule, and each is timed from when it was due, so a server that falls behind shows it. A rate above a server's own peak makes its queue, and its latency, grow for the whole phase. Parallel and sequential are compared at 5%, where neither queues.
 - **CPU ms/req**: the server process's user + system time over the peak phase (from /proc), per request.
 - **Calls/req**: requests the upstreams received during the peak phase, per page.
-- **Peak RSS**: the server's resident-set high-water mark (VmHWM) after all phases.
+- **Peak RSS**: the server's resident-set high-water mark (VmHWM) after the peak phase, and after all phases (an open loop above a server's peak piles up requests in memory).
 - **Core 1**: how busy the upstreams and the load generator kept their shared core during the peak phase; near 100% the client side, not the server, is the limit.
 
 The servers: **floor**, a hand-written node:http endpoint (bench/servers/floor.ts: jose to verify
@@ -95,13 +98,13 @@ function renderScenario({ scenario, rows }: ScenarioResult, run: RunInfo): strin
     });
     const calls = row.callsPerRequest;
     const bad = row.peak.bad + row.open.reduce((sum, open) => sum + open.bad, 0);
-    return `| ${row.name} | ${row.peak.rps.toFixed(0)} | ${ratio(row.peak.rps, floor.peak.rps)} | ${latency.join(' | ')} | ${row.cpuMsPerRequest.toFixed(3)} | ${ratio(row.cpuMsPerRequest, floor.cpuMsPerRequest)} | ${calls.promo.toFixed(2)} / ${calls.recommendations.toFixed(2)} / ${calls.catalog.toFixed(2)} | ${row.peakRssMb.toFixed(0)} | ${(row.clientCoreBusy * 100).toFixed(0)}% | ${bad} |`;
+    return `| ${row.name} | ${row.peak.rps.toFixed(0)} | ${ratio(row.peak.rps, floor.peak.rps)} | ${latency.join(' | ')} | ${row.cpuMsPerRequest.toFixed(3)} | ${ratio(row.cpuMsPerRequest, floor.cpuMsPerRequest)} | ${calls.promo.toFixed(2)} / ${calls.recommendations.toFixed(2)} / ${calls.catalog.toFixed(2)} | ${row.rssAfterPeakMb.toFixed(0)} / ${row.peakRssMb.toFixed(0)} | ${(row.clientCoreBusy * 100).toFixed(0)}% | ${bad} |`;
   });
   return `## ${scenario.name}
 
 Open-loop rates: ${run.loadShares.map((share) => `${(floor.peak.rps * share).toFixed(0)} req/s`).join(' and ')}. Latencies in ms; in brackets, the difference from the floor.
 
-| server | peak req/s | × floor | ${head.join(' | ')} | CPU ms/req | × floor | calls/req promo / recs / catalog | peak RSS MB | core 1 | bad responses |
+| server | peak req/s | × floor | ${head.join(' | ')} | CPU ms/req | × floor | calls/req promo / recs / catalog | peak RSS MB: peak phase / all | core 1 | bad responses |
 | --- | --- | --- | ${head.map(() => '---').join(' | ')} | --- | --- | --- | --- | --- | --- |
 ${lines.join('\n')}
 `;
@@ -128,8 +131,8 @@ function renderTargets(results: ScenarioResult[]): string {
         `${r.toFixed(2)}×`,
         r >= TARGETS.uncached,
       );
-      const [low] = gateway.open;
-      const [floorLow] = floor.open;
+      const low = gateway.open[1];
+      const floorLow = floor.open[1];
       if (low && floorLow) {
         const p50 = low.p50 - floorLow.p50;
         const p99 = low.p99 - floorLow.p99;
@@ -161,9 +164,10 @@ function renderTargets(results: ScenarioResult[]): string {
       );
     }
     if (gateway && sequential && gateway.open[0] && sequential.open[0]) {
+      // At light load, so that the ratio is of latencies, not of queues.
       const r = gateway.open[0].p50 / sequential.open[0].p50;
       check(
-        `parallel / sequential p50 ≤ ${TARGETS.parallelOverSequential} (at 20%)`,
+        `parallel / sequential p50 ≤ ${TARGETS.parallelOverSequential} (at 5%)`,
         where,
         r.toFixed(2),
         r <= TARGETS.parallelOverSequential,
@@ -171,10 +175,10 @@ function renderTargets(results: ScenarioResult[]): string {
     }
     for (const row of [gateway, cached].filter((row) => row !== undefined)) {
       check(
-        `${row.name}: peak RSS ≤ ${TARGETS.rssMb} MB`,
+        `${row.name}: peak RSS under load ≤ ${TARGETS.rssMb} MB (peak phase)`,
         where,
-        `${row.peakRssMb.toFixed(0)} MB`,
-        row.peakRssMb <= TARGETS.rssMb,
+        `${row.rssAfterPeakMb.toFixed(0)} MB`,
+        row.rssAfterPeakMb <= TARGETS.rssMb,
       );
     }
   }

@@ -40,8 +40,9 @@ export function createPooledFetch(
   const expected = new URL(origin).origin;
 
   async function pooledFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-    const request =
-      input instanceof Request && init === undefined ? input : new Request(input, init);
+    // ky hands over a finished Request, with its own extra options as `init`
+    // (none of which concern the transport): no second Request is built for it.
+    const request = input instanceof Request ? input : new Request(input, init);
     const url = new URL(request.url);
     if (url.origin !== expected) {
       throw new TypeError(`pooled fetch for ${expected} cannot send to ${url.origin}`);
