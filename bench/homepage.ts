@@ -149,6 +149,7 @@ async function measure(variant: Variant, floor: Result | undefined): Promise<Res
       RECOMMENDATIONS_URL: urls.recommendations,
       CATALOG_URL: urls.catalog,
       ...variant.env,
+      ...(process.env.BENCH_NODE_OPTIONS && { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS }),
     },
   });
   let exited = false;
@@ -188,7 +189,7 @@ async function measure(variant: Variant, floor: Result | undefined): Promise<Res
     const clientCoreBusy = (after.cpuMs - before.cpuMs + peak.cpuMs) / peak.elapsedMs;
     console.log(
       `${variant.name}: ${peak.rps.toFixed(0)} req/s, ${(cpuMs / peak.good).toFixed(3)} CPU ms/req, ` +
-        `core 1 ${(clientCoreBusy * 100).toFixed(0)}% busy, ${after.connections} upstream connections opened, ${peak.bad} bad`,
+        `core 1 ${(clientCoreBusy * 100).toFixed(0)}% busy, ${after.connections} upstream connections opened, RSS ${rssAfterPeakMb.toFixed(0)} MB, ${peak.bad} bad`,
     );
 
     const floorRps = floor?.peak.rps ?? peak.rps;

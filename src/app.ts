@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createSchema, createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { createViewerVerifier } from './auth.js';
 import { createSwrCache } from './cache/swr-cache.js';
@@ -83,8 +82,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       title: 'Bookshop homepage BFF',
       defaultQuery: EXAMPLE_QUERY,
     },
-    // Inlined assets: GraphiQL works with no access to a CDN.
-    renderGraphiQL,
+    // Inlined assets: GraphiQL works with no access to a CDN. Loaded on the first
+    // GraphiQL page only: the bundle adds tens of MB of memory to a process
+    // that may never serve it (production).
+    renderGraphiQL: async (graphiqlOptions) =>
+      (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(graphiqlOptions),
     landingPage: false,
     batching: security.batchingLimit > 0 && { limit: security.batchingLimit },
     // `/health` (liveness) is yoga's built-in; `/ready` follows the process lifecycle.
