@@ -106,7 +106,9 @@ try {
     const floor = await measure(FLOOR, undefined);
     const rows = [floor];
     for (const variant of VARIANTS) rows.push(await measure(variant, floor));
-    results.push({ scenario, rows });
+    // The floor once more, peak only: how far the machine's speed drifted meanwhile.
+    const floorAfter = await measure(FLOOR, floor, { openLoop: false });
+    results.push({ scenario, rows, floorAfter });
   }
 } catch (error) {
   if (!(error instanceof BrokenRun)) throw error;
@@ -134,7 +136,11 @@ if (exitCode === 0) {
 process.exit(exitCode);
 
 /** Starts one server, checks its page, and runs the three load phases against it. */
-async function measure(variant: Variant, floor: Result | undefined): Promise<Result> {
+async function measure(
+  variant: Variant,
+  floor: Result | undefined,
+  { openLoop = true } = {},
+): Promise<Result> {
   const port = await freePort();
   const profile = PROFILE
     ? ['--cpu-prof', `--cpu-prof-dir=${new URL('bench/results', root).pathname}`]
@@ -194,7 +200,7 @@ async function measure(variant: Variant, floor: Result | undefined): Promise<Res
 
     const floorRps = floor?.peak.rps ?? peak.rps;
     const open: LoadReport[] = [];
-    for (const share of PROFILE ? [] : LOAD_SHARES) {
+    for (const share of PROFILE || !openLoop ? [] : LOAD_SHARES) {
       await sleep(500); // Let the previous phase's stragglers settle.
       const report = await ask<LoadReport>(loadgen, {
         type: 'open',

@@ -22,7 +22,12 @@ export type Result = {
   clientCoreBusy: number;
 };
 /** The floor first, then the other servers. */
-export type ScenarioResult = { scenario: Scenario; rows: Result[] };
+export type ScenarioResult = {
+  scenario: Scenario;
+  rows: Result[];
+  /** The floor measured again (peak only) after every other server. */
+  floorAfter: Result;
+};
 
 export type RunInfo = {
   command: string;
@@ -62,6 +67,7 @@ operations/web/Homepage.graphql for signed-in user \`u-42\` (5 banners, 3 with a
 - **CPU ms/req**: the server process's user + system time over the peak phase (from /proc), per request.
 - **Calls/req**: requests the upstreams received during the peak phase, per page.
 - **Peak RSS**: the server's resident-set high-water mark (VmHWM) after the peak phase, and after all phases (an open loop above a server's peak piles up requests in memory).
+- **Drift**: the floor runs again after the other servers. This machine's speed drifts over minutes, so a scenario whose floor changed by more than ${DRIFT_WARNING * 100}% in CPU per request is flagged.
 - **Core 1**: how busy the upstreams and the load generator kept their shared core during the peak phase; near 100% the client side, not the server, is the limit.
 
 The servers: **floor**, a hand-written node:http endpoint (bench/servers/floor.ts: jose to verify
@@ -84,7 +90,10 @@ ${renderChart(results)}
 `;
 }
 
-function renderScenario({ scenario, rows }: ScenarioResult, run: RunInfo): string {
+/** Above this change in the floor's CPU per request, a scenario's ratios are suspect. */
+const DRIFT_WARNING = 0.15;
+
+function renderScenario({ scenario, rows, floorAfter }: ScenarioResult, run: RunInfo): string {
   const [floor] = rows;
   if (!floor) return '';
   const head = run.loadShares.flatMap((share) => [`p50 @${share * 100}%`, `p99 @${share * 100}%`]);
@@ -101,6 +110,8 @@ function renderScenario({ scenario, rows }: ScenarioResult, run: RunInfo): strin
     return `| ${row.name} | ${row.peak.rps.toFixed(0)} | ${ratio(row.peak.rps, floor.peak.rps)} | ${latency.join(' | ')} | ${row.cpuMsPerRequest.toFixed(3)} | ${ratio(row.cpuMsPerRequest, floor.cpuMsPerRequest)} | ${calls.promo.toFixed(2)} / ${calls.recommendations.toFixed(2)} / ${calls.catalog.toFixed(2)} | ${row.rssAfterPeakMb.toFixed(0)} / ${row.peakRssMb.toFixed(0)} | ${(row.clientCoreBusy * 100).toFixed(0)}% | ${bad} |`;
   });
   return `## ${scenario.name}
+
+${renderDrift(floor, floorAfter)}
 
 Open-loop rates: ${run.loadShares.map((share) => `${(floor.peak.rps * share).toFixed(0)} req/s`).join(' and ')}. Latencies in ms; in brackets, the difference from the floor.
 
@@ -203,6 +214,14 @@ function renderChart(results: ScenarioResult[]): string {
       return `${scenario.name}\n${bars.join('\n')}`;
     })
     .join('\n\n');
+}
+
+function renderDrift(floor: Result, after: Result): string {
+  const drift = after.cpuMsPerRequest / floor.cpuMsPerRequest - 1;
+  const measured = `The floor, measured again after the other servers: ${after.peak.rps.toFixed(0)} req/s and ${after.cpuMsPerRequest.toFixed(3)} CPU ms/req (${drift >= 0 ? '+' : ''}${(drift * 100).toFixed(0)}% CPU per request).`;
+  return Math.abs(drift) > DRIFT_WARNING
+    ? `${measured} **The machine changed speed during this scenario: read its ratios with care.**`
+    : measured;
 }
 
 const ratio = (value: number, base: number) => `${(value / base).toFixed(2)}×`;
