@@ -5,6 +5,10 @@
 // operations/web/Homepage.graphql. No GraphQL, no validation, no resilience.
 import { Agent, createServer, request, type IncomingMessage } from 'node:http';
 import { jwtVerify } from 'jose';
+// Types only: the floor parses JSON and trusts it, as a hand-written endpoint would.
+import type { Book } from '../../src/upstreams/catalog/schema.js';
+import type { Promotion } from '../../src/upstreams/promo/schema.js';
+import type { RecommendationItem as Pick } from '../../src/upstreams/recommendations/schema.js';
 
 const env = (name: string) => {
   const value = process.env[name];
@@ -17,24 +21,6 @@ const base = {
   promo: env('PROMO_URL'),
   recommendations: env('RECOMMENDATIONS_URL'),
   catalog: env('CATALOG_URL'),
-};
-
-type Promotion = {
-  id: string;
-  title: string;
-  imageUrl: string;
-  link: string;
-  bookId: string | null;
-  startsAt: string | null;
-  endsAt: string | null;
-};
-type Pick = { bookId: string; score: number; reason?: string | null };
-type Book = {
-  id: string;
-  title: string;
-  authors: string[];
-  price: { amount: number; currency: string };
-  coverUrl?: string | null;
 };
 
 function getJson<T>(url: string): Promise<T> {
