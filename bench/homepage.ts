@@ -21,18 +21,20 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { createServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { signToken } from '../src/auth.js';
 import type { ServiceName } from '../src/errors.js';
 import {
   ask,
+  BENCH_SECRET,
   firstMessage,
   listen,
+  pageRequest,
   PINNING,
   spawnPinned,
   type LoadReport,
   type ToLoadgen,
   type ToUpstreams,
   type UpstreamStats,
+  UNCACHED_ENV,
 } from './lib.js';
 import { renderReport, type Result, type ScenarioResult } from './report.js';
 
@@ -43,7 +45,6 @@ const PROFILE = process.env.BENCH_PROFILE === '1';
 // 5%: light load, where parallel and sequential are compared (neither queues);
 // 20% and 70%: the latency targets, as shares of the floor's peak.
 const LOAD_SHARES = [0.05, 0.2, 0.7] as const;
-const SECRET = 'bench-secret-that-is-long-enough-for-hs256';
 
 export type Scenario = { name: string; latencyMs: Record<ServiceName, number> };
 const SCENARIOS: Scenario[] = [
@@ -58,24 +59,17 @@ const SCENARIOS: Scenario[] = [
   },
 ].filter((scenario) => scenario.name.startsWith(process.env.BENCH_SCENARIO ?? ''));
 
-const UNCACHED = {
-  PROMO_CACHE_TTL_MS: '0',
-  PROMO_STALE_WHILE_REVALIDATE_MS: '0',
-  PROMO_STALE_IF_ERROR_MS: '0',
-  CATALOG_CACHE_TTL_MS: '0',
-};
 type Variant = { name: string; script: string; env?: Record<string, string> };
 const FLOOR: Variant = { name: 'floor (node:http)', script: 'bench/servers/floor.js' };
 const VARIANTS: Variant[] = [
-  { name: 'gateway', script: 'src/main.js', env: UNCACHED },
+  { name: 'gateway', script: 'src/main.js', env: UNCACHED_ENV },
   { name: 'gateway, caches on', script: 'src/main.js' },
-  { name: 'Apollo Server 5', script: 'bench/servers/apollo.js', env: UNCACHED },
-  { name: 'gateway, sequential', script: 'bench/servers/sequential.js', env: UNCACHED },
+  { name: 'Apollo Server 5', script: 'bench/servers/apollo.js', env: UNCACHED_ENV },
+  { name: 'gateway, sequential', script: 'bench/servers/sequential.js', env: UNCACHED_ENV },
 ].filter((variant) => !ONLY || ONLY.split(',').includes(variant.name));
 
 const root = new URL('..', import.meta.url);
 const build = new URL('.bench-build/', root);
-const QUERY = readFileSync(new URL('operations/web/Homepage.graphql', root), 'utf8');
 
 class BrokenRun extends Error {
   override name = 'BrokenRun';
@@ -95,7 +89,7 @@ const upstreams = spawnPinned(1, [new URL('bench/upstreams.js', build).pathname]
 const { urls } = await firstMessage<{ urls: Record<ServiceName, string> }>(upstreams);
 const loadgen = spawnPinned(1, [new URL('bench/loadgen.js', build).pathname]);
 await firstMessage(loadgen);
-const authorization = `Bearer ${await signToken(SECRET, 'u-42')}`;
+const page = await pageRequest();
 
 const results: ScenarioResult[] = [];
 let exitCode = 0;
@@ -150,7 +144,7 @@ async function measure(
     env: {
       NODE_ENV: 'production',
       PORT: String(port),
-      JWT_SECRET: SECRET,
+      JWT_SECRET: BENCH_SECRET,
       PROMO_URL: urls.promo,
       RECOMMENDATIONS_URL: urls.recommendations,
       CATALOG_URL: urls.catalog,
@@ -172,12 +166,7 @@ async function measure(
       type: 'target',
       origin,
       path: '/graphql',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json',
-        authorization,
-      },
-      body: JSON.stringify({ query: QUERY, operationName: 'Homepage' }),
+      ...page,
     } satisfies ToLoadgen);
     // Warm-up: JIT, connection pools, caches.
     await ask(loadgen, { type: 'closed', connections: CONNECTIONS, durationMs: 2000 });
@@ -243,11 +232,7 @@ async function firstPage(origin: string, server: ChildProcess): Promise<string> 
   for (;;) {
     if (server.exitCode !== null) throw new BrokenRun(`server exited with ${server.exitCode}`);
     try {
-      const response = await fetch(`${origin}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', authorization },
-        body: JSON.stringify({ query: QUERY, operationName: 'Homepage' }),
-      });
+      const response = await fetch(`${origin}/graphql`, { method: 'POST', ...page });
       const text = await response.text();
       if (response.status !== 200) throw new BrokenRun(`HTTP ${response.status}: ${text}`);
       return JSON.stringify(JSON.parse(text), null, 1);

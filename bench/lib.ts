@@ -1,10 +1,41 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { signToken } from '../src/auth.js';
 import type { ServiceName } from '../src/errors.js';
 
 export const SERVICES = ['promo', 'recommendations', 'catalog'] as const satisfies ServiceName[];
+
+/** The HS256 secret every benchmarked server is started with. */
+export const BENCH_SECRET = 'bench-secret-that-is-long-enough-for-hs256';
+
+/** Configuration that turns the gateway's shared caches off: every page goes upstream. */
+export const UNCACHED_ENV = {
+  PROMO_CACHE_TTL_MS: '0',
+  PROMO_STALE_WHILE_REVALIDATE_MS: '0',
+  PROMO_STALE_IF_ERROR_MS: '0',
+  CATALOG_CACHE_TTL_MS: '0',
+};
+
+/**
+ * The benchmarked page: the web client's trusted document, POSTed as JSON by
+ * signed-in user `u-42`.
+ */
+export async function pageRequest(): Promise<{ headers: Record<string, string>; body: string }> {
+  const query = readFileSync(
+    new URL('../operations/web/Homepage.graphql', import.meta.url),
+    'utf8',
+  );
+  return {
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      authorization: `Bearer ${await signToken(BENCH_SECRET, 'u-42')}`,
+    },
+    body: JSON.stringify({ query, operationName: 'Homepage' }),
+  };
+}
 
 /** Listens on an ephemeral loopback port; resolves to the base URL. */
 export async function listen(server: Server): Promise<string> {
@@ -41,8 +72,7 @@ export type ToLoadgen =
       body: string;
     }
   | { type: 'closed'; connections: number; durationMs: number }
-  | { type: 'open'; rate: number; durationMs: number }
-  | { type: 'stats' };
+  | { type: 'open'; rate: number; durationMs: number };
 
 /** One load phase, as the generator saw it. Latencies in ms. */
 export type LoadReport = {

@@ -103,8 +103,14 @@ function report(
   };
 }
 
+/** A phase's report, with the generator's own CPU time spent on it. */
+async function measured(phase: () => Promise<Omit<LoadReport, 'cpuMs'>>): Promise<LoadReport> {
+  const before = cpuMs();
+  const report = await phase();
+  return { ...report, cpuMs: cpuMs() - before };
+}
+
 process.on('message', async (message: ToLoadgen) => {
-  const cpuBefore = cpuMs();
   let reply: unknown;
   switch (message.type) {
     case 'target':
@@ -116,17 +122,11 @@ process.on('message', async (message: ToLoadgen) => {
       reply = { type: 'ok' };
       break;
     case 'closed':
-      reply = { ...(await closed(message.connections, message.durationMs)), cpuMs: 0 };
+      reply = await measured(() => closed(message.connections, message.durationMs));
       break;
     case 'open':
-      reply = { ...(await open(message.rate, message.durationMs)), cpuMs: 0 };
+      reply = await measured(() => open(message.rate, message.durationMs));
       break;
-    case 'stats':
-      reply = { type: 'ok' };
-      break;
-  }
-  if (typeof reply === 'object' && reply !== null && 'cpuMs' in reply) {
-    reply.cpuMs = cpuMs() - cpuBefore;
   }
   process.send?.(reply);
 });

@@ -6,18 +6,15 @@
 // moves with whatever else the machine is doing. For A/B of one change at a time
 // (BENCHMARKS.md, "Levers tried").
 //   COST_ENV='{"METRICS":"false"}'   configuration overrides, as environment variables
-import { readFileSync } from 'node:fs';
 import { createGateway } from '../src/app.js';
-import { signToken } from '../src/auth.js';
 import { loadConfig } from '../src/config.js';
 import type { ServiceName } from '../src/errors.js';
 import { silentLogger } from '../src/logger.js';
-import { firstMessage, spawnPinned } from './lib.js';
+import { BENCH_SECRET, firstMessage, pageRequest, spawnPinned, UNCACHED_ENV } from './lib.js';
 
 const ROUNDS = 7;
 const PAGES = 1500;
 const CONCURRENCY = 16;
-const SECRET = 'bench-secret-that-is-long-enough-for-hs256';
 
 const upstreams = spawnPinned(1, [
   '--import',
@@ -27,26 +24,12 @@ const upstreams = spawnPinned(1, [
 const { urls } = await firstMessage<{ urls: Record<ServiceName, string> }>(upstreams);
 const config = loadConfig({
   NODE_ENV: 'production',
-  JWT_SECRET: SECRET,
-  PROMO_CACHE_TTL_MS: '0',
-  PROMO_STALE_WHILE_REVALIDATE_MS: '0',
-  PROMO_STALE_IF_ERROR_MS: '0',
-  CATALOG_CACHE_TTL_MS: '0',
+  JWT_SECRET: BENCH_SECRET,
+  ...UNCACHED_ENV,
   ...(JSON.parse(process.env.COST_ENV ?? '{}') as Record<string, string>),
 });
 const gateway = createGateway({ ...config, upstreamUrls: urls, logger: silentLogger });
-const init = {
-  method: 'POST',
-  headers: {
-    'content-type': 'application/json',
-    accept: 'application/json',
-    authorization: `Bearer ${await signToken(SECRET, 'u-42')}`,
-  },
-  body: JSON.stringify({
-    query: readFileSync(new URL('../operations/web/Homepage.graphql', import.meta.url), 'utf8'),
-    operationName: 'Homepage',
-  }),
-};
+const init = { method: 'POST', ...(await pageRequest()) };
 
 const costs: number[] = [];
 for (let round = 0; round <= ROUNDS; round++) {
