@@ -21,7 +21,12 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { createServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ServiceName } from '../src/errors.js';
+import {
+  perService,
+  SERVICES,
+  type PerService,
+  type ServiceName,
+} from '../src/upstreams/registry.js';
 import {
   ask,
   BENCH_SECRET,
@@ -46,7 +51,7 @@ const PROFILE = process.env.BENCH_PROFILE === '1';
 // 20% and 70%: the latency targets, as shares of the floor's peak.
 const LOAD_SHARES = [0.05, 0.2, 0.7] as const;
 
-export type Scenario = { name: string; latencyMs: Record<ServiceName, number> };
+export type Scenario = { name: string; latencyMs: PerService<number> };
 const SCENARIOS: Scenario[] = [
   { name: '0 ms upstreams (CPU cost)', latencyMs: { promo: 0, recommendations: 0, catalog: 0 } },
   {
@@ -86,7 +91,7 @@ cpSync(new URL('schema.graphql', root), new URL('schema.graphql', build));
 cpSync(new URL('operations', root), new URL('operations', build), { recursive: true });
 
 const upstreams = spawnPinned(1, [new URL('bench/upstreams.js', build).pathname]);
-const { urls } = await firstMessage<{ urls: Record<ServiceName, string> }>(upstreams);
+const { urls } = await firstMessage<{ urls: PerService<string> }>(upstreams);
 const loadgen = spawnPinned(1, [new URL('bench/loadgen.js', build).pathname]);
 await firstMessage(loadgen);
 const page = await pageRequest();
@@ -145,9 +150,9 @@ async function measure(
       NODE_ENV: 'production',
       PORT: String(port),
       JWT_SECRET: BENCH_SECRET,
-      PROMO_URL: urls.promo,
-      RECOMMENDATIONS_URL: urls.recommendations,
-      CATALOG_URL: urls.catalog,
+      ...Object.fromEntries(
+        SERVICES.map((service) => [`${service.toUpperCase()}_URL`, urls[service]]),
+      ),
       ...variant.env,
       ...(process.env.BENCH_NODE_OPTIONS && { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS }),
     },
@@ -211,11 +216,7 @@ async function measure(
       peak,
       open,
       cpuMsPerRequest: cpuMs / served,
-      callsPerRequest: {
-        promo: total('promo') / served,
-        recommendations: total('recommendations') / served,
-        catalog: total('catalog') / served,
-      },
+      callsPerRequest: perService<PerService<number>>((service) => total(service) / served),
       rssAfterPeakMb,
       peakRssMb: peakRssMb(server),
       clientCoreBusy,

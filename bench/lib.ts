@@ -3,9 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { signToken } from '../src/auth.js';
-import type { ServiceName } from '../src/errors.js';
-
-export const SERVICES = ['promo', 'recommendations', 'catalog'] as const satisfies ServiceName[];
+import type { PerService } from '../src/upstreams/registry.js';
 
 /** The HS256 secret every benchmarked server is started with. */
 export const BENCH_SECRET = 'bench-secret-that-is-long-enough-for-hs256';
@@ -53,11 +51,9 @@ export function percentile(sorted: readonly number[], q: number): number {
 // Messages between the benchmark and its child processes.
 
 export type ToUpstreams =
-  | { type: 'latency'; latencyMs: Record<ServiceName, number> }
-  | { type: 'reset' }
-  | { type: 'stats' };
+  { type: 'latency'; latencyMs: PerService<number> } | { type: 'reset' } | { type: 'stats' };
 export type UpstreamStats = {
-  calls: Record<ServiceName, number>;
+  calls: PerService<number>;
   /** TCP connections the upstreams accepted. */
   connections: number;
   cpuMs: number;

@@ -8,7 +8,7 @@
 //   COST_ENV='{"METRICS":"false"}'   configuration overrides, as environment variables
 import { createGateway } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import type { ServiceName } from '../src/errors.js';
+import type { PerService } from '../src/upstreams/registry.js';
 import { silentLogger } from '../src/logger.js';
 import { BENCH_SECRET, firstMessage, pageRequest, spawnPinned, UNCACHED_ENV } from './lib.js';
 
@@ -21,7 +21,7 @@ const upstreams = spawnPinned(1, [
   'tsx',
   new URL('upstreams.ts', import.meta.url).pathname,
 ]);
-const { urls } = await firstMessage<{ urls: Record<ServiceName, string> }>(upstreams);
+const { urls } = await firstMessage<{ urls: PerService<string> }>(upstreams);
 const config = loadConfig({
   NODE_ENV: 'production',
   JWT_SECRET: BENCH_SECRET,

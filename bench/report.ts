@@ -1,5 +1,5 @@
 // Renders one benchmark run as Markdown: the tables, the targets and a chart.
-import type { ServiceName } from '../src/errors.js';
+import type { PerService } from '../src/upstreams/registry.js';
 import type { LoadReport } from './lib.js';
 import type { Scenario } from './homepage.js';
 
@@ -13,7 +13,7 @@ export type Result = {
   /** Open loop, one per load share. */
   open: LoadReport[];
   cpuMsPerRequest: number;
-  callsPerRequest: Record<ServiceName, number>;
+  callsPerRequest: PerService<number>;
   /** Resident-set high-water mark after the peak phase (fixed connections). */
   rssAfterPeakMb: number;
   /** … and after every phase, overload included. */

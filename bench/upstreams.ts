@@ -2,13 +2,19 @@
 // answers from the demo data, each distinct URL's JSON built once so the upstream
 // side costs as little CPU as possible. Driven by its parent over IPC.
 import { createServer, type Server } from 'node:http';
-import type { ServiceName } from '../src/errors.js';
 import { demoReply } from '../src/demo/services.js';
-import { listen, SERVICES, type ToUpstreams } from './lib.js';
+import {
+  perService,
+  perServiceAsync,
+  SERVICES,
+  type PerService,
+  type ServiceName,
+} from '../src/upstreams/registry.js';
+import { listen, type ToUpstreams } from './lib.js';
 
-const calls: Record<ServiceName, number> = { promo: 0, recommendations: 0, catalog: 0 };
+const calls = perService<PerService<number>>(() => 0);
 let connections = 0;
-let latencyMs: Record<ServiceName, number> = { promo: 0, recommendations: 0, catalog: 0 };
+let latencyMs = perService<PerService<number>>(() => 0);
 
 function upstream(service: ServiceName): Server {
   const replies = new Map<string, { status: number; json: Buffer }>();
@@ -36,8 +42,7 @@ function upstream(service: ServiceName): Server {
   return server;
 }
 
-const urls = {} as Record<ServiceName, string>;
-for (const service of SERVICES) urls[service] = await listen(upstream(service));
+const urls = await perServiceAsync((service) => listen(upstream(service)));
 
 process.on('message', (message: ToUpstreams) => {
   switch (message.type) {

@@ -1,4 +1,3 @@
-import { GraphQLError } from 'graphql';
 import {
   createRemoteJWKSet,
   errors as joseErrors,
@@ -7,7 +6,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { LRUCache } from 'lru-cache';
-import { unauthenticated } from './errors.js';
+import { requestError, unauthenticated } from './errors/vocabulary.js';
 import type { Logger } from './logger.js';
 
 /** Who is asking: a user proven by a verified token, or an anonymous visitor. */
@@ -26,6 +25,8 @@ export type AuthOptions = {
   /** Required `aud`, when set. */
   audience?: string | undefined;
   logger: Logger;
+  /** Hears of every signature check, i.e. every key lookup (tests count them). */
+  onKeyLookup?: () => void;
 };
 
 /** Tokens past this size are refused unread: no real access token is this large. */
@@ -49,6 +50,7 @@ export function createViewerVerifier({
   issuer,
   audience,
   logger,
+  onKeyLookup,
 }: AuthOptions): VerifyViewer {
   // Imported once: jose would import raw bytes again on every verification.
   const secretKey =
@@ -61,7 +63,7 @@ export function createViewerVerifier({
           false,
           ['verify'],
         );
-  const { key, algorithms }: { key: JWTVerifyGetKey; algorithms: string[] } = jwksUrl
+  const { key: lookUp, algorithms }: { key: JWTVerifyGetKey; algorithms: string[] } = jwksUrl
     ? {
         key: createRemoteJWKSet(new URL(jwksUrl), {
           // Fail closed quickly; refetch for an unknown `kid` at most every 30 s;
@@ -73,6 +75,10 @@ export function createViewerVerifier({
         algorithms: JWKS_ALGORITHMS,
       }
     : { key: async () => (await secretKey) as CryptoKey, algorithms: ['HS256'] };
+  const key: JWTVerifyGetKey = (header, token) => {
+    onKeyLookup?.();
+    return lookUp(header, token);
+  };
   const verified = new VerifiedTokens();
   const verifyOptions = {
     algorithms,
@@ -103,12 +109,7 @@ export function createViewerVerifier({
     } catch (error) {
       if (isKeySourceFailure(error)) {
         logger.warn(`Cannot verify tokens: key endpoint failed: ${String(error)}`);
-        throw new GraphQLError('Sign-in cannot be checked right now; try again shortly.', {
-          extensions: {
-            code: 'AUTH_UNAVAILABLE',
-            http: { status: 503, headers: { 'Retry-After': '5' } },
-          },
-        });
+        throw requestError('AUTH_UNAVAILABLE', { headers: { 'Retry-After': '5' } });
       }
       throw unauthenticated(
         error instanceof joseErrors.JWTExpired

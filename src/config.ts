@@ -1,23 +1,17 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { ServiceName } from './errors.js';
-import type { UpstreamPolicy } from './http/upstream-client.js';
-import { DEFAULT_POLICIES } from './upstreams/policies.js';
-import { readManifest, type TrustedDocumentManifest } from './trusted-documents.js';
-import { Promotion } from './upstreams/promo/schema.js';
+import { DEMO_FAULTS, DEMO_JWT_SECRET } from './demo/settings.js';
+import { readHouseBanners } from './fallbacks/house-banners.js';
+import { loadManifest } from './trusted-documents.js';
+import type { UpstreamPolicy } from './upstreams/policy.js';
+import { perService, SERVICES, UPSTREAMS, type PerService } from './upstreams/registry.js';
 
-/**
- * The development secret used when the gateway runs on its embedded demo services.
- * It is public (it is in this file and the README): never use it with real upstreams.
- */
-export const DEMO_JWT_SECRET = 'demo-secret-for-local-development-only-0123456789';
+// The environment, declared once: every variable with its type, default and
+// meaning (the README's table is generated from these descriptions: `npm run
+// docs:config`), and the `Config` the process runs with inferred from it.
 
-/** Faults a demo service can be told to show, to watch partial data happen. */
-export const DEMO_FAULTS = ['none', 'error', 'hang', 'garbage', 'malformed'] as const;
-export type DemoFault = (typeof DEMO_FAULTS)[number];
-export type DemoServiceConfig = { latencyMs: number; fault: DemoFault };
-
-const SERVICES = ['promo', 'recommendations', 'catalog'] as const satisfies readonly ServiceName[];
+/** Attaches a variable's meaning (for the README) and, without a default, what unset means. */
+const doc = <T extends z.ZodType>(schema: T, description: string, unset = 'unset'): T =>
+  schema.meta({ description, unset });
 
 const port = z.coerce.number().int().min(0).max(65535);
 const milliseconds = z.coerce.number().int().min(1).max(600_000);
@@ -28,311 +22,373 @@ const flag = z
   .transform((value) => value === 'true' || value === '1');
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
-const Env = z.object({
-  PORT: port.default(4000),
-  HOST: z.string().min(1).optional(),
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  JWT_SECRET: z.string().min(32, 'must be at least 32 characters (HS256 key)').optional(),
-  JWKS_URL: httpUrl.optional(),
-  JWT_ISSUER: z.string().min(1).optional(),
-  JWT_AUDIENCE: z.string().min(1).optional(),
-  GRAPHIQL: flag.optional(),
-  INTROSPECTION: flag.optional(),
-  MAX_DEPTH: z.coerce.number().int().min(1).max(100).default(10),
-  MAX_ALIASES: count(1000).default(15),
-  MAX_DIRECTIVES: count(1000).default(10),
-  MAX_TOKENS: z.coerce.number().int().min(10).max(100_000).default(1000),
-  MAX_COST: z.coerce.number().int().min(1).max(10_000_000).default(5000),
-  MAX_BODY_BYTES: z.coerce.number().int().min(256).max(10_485_760).default(65_536),
-  BATCHING_LIMIT: count(100).default(0),
-  TRUSTED_DOCUMENTS: z.enum(['off', 'log', 'enforce']).default('off'),
-  SERVER_TIMING: flag.default(true),
-  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
-  OTEL_SERVICE_NAME: z.string().min(1).default('homepage-bff'),
-  METRICS: flag.default(true),
-  TRUSTED_DOCUMENTS_MANIFEST: z.string().min(1).default('operations/manifest.json'),
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-  REQUEST_DEADLINE_MS: milliseconds.default(1500),
-  DRAIN_DELAY_MS: orZero.default(0),
-  SHUTDOWN_TIMEOUT_MS: milliseconds.default(10_000),
-  HEADERS_TIMEOUT_MS: milliseconds.default(10_000),
-  REQUEST_TIMEOUT_MS: milliseconds.default(30_000),
-  KEEP_ALIVE_TIMEOUT_MS: milliseconds.default(5_000),
-  PROMO_CACHE_TTL_MS: orZero.default(30_000),
-  PROMO_STALE_WHILE_REVALIDATE_MS: orZero.default(30_000),
-  PROMO_STALE_IF_ERROR_MS: orZero.default(300_000),
-  CATALOG_CACHE_TTL_MS: orZero.default(60_000),
-  CATALOG_CACHE_MAX_ENTRIES: count(1_000_000).default(10_000),
-  HOUSE_BANNERS_FILE: z.string().min(1).optional(),
-  RECOMMENDATIONS_FALLBACK: z.enum(['popular', 'none']).default('popular'),
+/** Variables that are not about one upstream service. */
+const GlobalEnv = z.object({
+  PORT: doc(port.default(4000), 'port to listen on'),
+  HOST: doc(
+    z.string().min(1).optional(),
+    'interface to listen on, e.g. `127.0.0.1`',
+    'all interfaces',
+  ),
+  JWT_SECRET: doc(
+    z.string().min(32, 'must be at least 32 characters (HS256 key)').optional(),
+    'HS256 key (≥ 32 characters) that signs user tokens; **required** with real upstreams',
+    'demo secret (demo mode only)',
+  ),
+  LOG_LEVEL: doc(
+    z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    '`debug`, `info`, `warn` or `error`',
+  ),
+  NODE_ENV: doc(
+    z.enum(['development', 'production', 'test']).default('development'),
+    '`production` turns GraphiQL and introspection off, CSRF prevention on and field suggestions off',
+  ),
+  GRAPHIQL: doc(flag.optional(), '`true`/`false`: serve GraphiQL', 'on, off in production'),
+  INTROSPECTION: doc(
+    flag.optional(),
+    '`true`/`false`: allow introspection',
+    'on, off in production',
+  ),
+  JWKS_URL: doc(
+    httpUrl.optional(),
+    "verify tokens with the identity provider's published keys (RS256, PS256, ES256, ES384, EdDSA) instead of `JWT_SECRET`; never both. Keys kept 10 min, unknown `kid` refetched at most every 30 s, 1.5 s fetch timeout; an unreachable endpoint answers 503 `AUTH_UNAVAILABLE`",
+  ),
+  JWT_ISSUER: doc(z.string().min(1).optional(), 'when set, tokens must carry this `iss`'),
+  JWT_AUDIENCE: doc(z.string().min(1).optional(), 'when set, tokens must carry this `aud`'),
+  MAX_DEPTH: doc(
+    z.coerce.number().int().min(1).max(100).default(10),
+    'deepest selection (the home page needs 5)',
+  ),
+  MAX_ALIASES: doc(
+    count(1000).default(15),
+    'aliases per operation: enough for a page, too few to multiply upstream calls',
+  ),
+  MAX_DIRECTIVES: doc(count(1000).default(10), 'directives per operation'),
+  MAX_TOKENS: doc(
+    z.coerce.number().int().min(10).max(100_000).default(1000),
+    'lexer tokens per document (the web home page query is about 60)',
+  ),
+  MAX_COST: doc(
+    z.coerce.number().int().min(1).max(10_000_000).default(5000),
+    'GraphQL Armor cost (objects 2, scalars 1, ×1.5 per level)',
+  ),
+  MAX_BODY_BYTES: doc(
+    z.coerce.number().int().min(256).max(10_485_760).default(65_536),
+    'request body limit: 413 above it, 411 for a body without `Content-Length`',
+  ),
+  BATCHING_LIMIT: doc(
+    count(100).default(0),
+    'operations per batched (array) request; `0` refuses batches',
+  ),
+  TRUSTED_DOCUMENTS: doc(
+    z.enum(['off', 'log', 'enforce']).default('off'),
+    '`off`: any operation; `log`: any, logging those not in the manifest; `enforce`: only `documentId`s from the manifest (recommended in production once clients send ids)',
+  ),
+  TRUSTED_DOCUMENTS_MANIFEST: doc(
+    z.string().min(1).default('operations/manifest.json'),
+    'the manifest `npm run documents` builds',
+  ),
+  HEADERS_TIMEOUT_MS: doc(
+    milliseconds.default(10_000),
+    'how long a client may take to send its request headers',
+  ),
+  REQUEST_TIMEOUT_MS: doc(
+    milliseconds.default(30_000),
+    'how long a client may take to send a whole request',
+  ),
+  KEEP_ALIVE_TIMEOUT_MS: doc(
+    milliseconds.default(5_000),
+    'how long an idle keep-alive socket stays open',
+  ),
+  SERVER_TIMING: doc(
+    flag.default(true),
+    '`Server-Timing` header on every non-incremental response',
+  ),
+  METRICS: doc(flag.default(true), 'Prometheus metrics at `GET /metrics`'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: doc(
+    httpUrl.optional(),
+    'OTLP/HTTP collector (e.g. `http://otel-collector:4318`); tracing is off without it',
+  ),
+  OTEL_SERVICE_NAME: doc(
+    z.string().min(1).default('homepage-bff'),
+    'the service name on exported spans',
+  ),
+  REQUEST_DEADLINE_MS: doc(
+    milliseconds.default(1500),
+    'every response goes out by then with what resolved; each upstream call gets min(its timeout, time left), sent to it as `x-request-budget-ms`. 1.5 s keeps a home page interactive while leaving room for one retry',
+  ),
+  PROMO_CACHE_TTL_MS: doc(
+    orZero.default(30_000),
+    'promo freshness when the service sends no `Cache-Control` max-age (its `s-maxage`/`max-age` win; `no-store` is honoured). Campaigns change in minutes, not seconds; `0` disables',
+  ),
+  PROMO_STALE_WHILE_REVALIDATE_MS: doc(
+    orZero.default(30_000),
+    'past freshness, serve the old banners at once and refresh in the background, this long',
+  ),
+  PROMO_STALE_IF_ERROR_MS: doc(
+    orZero.default(300_000),
+    'past freshness, serve the last good banners when promo fails, this long: a 5-minute-old banner beats no banner',
+  ),
+  CATALOG_CACHE_TTL_MS: doc(
+    orZero.default(60_000),
+    'how long book details are shared across requests: prices change rarely, and a minute bounds staleness; `0` disables',
+  ),
+  CATALOG_CACHE_MAX_ENTRIES: doc(
+    count(1_000_000).default(10_000),
+    'LRU bound: a few MB for the whole bestseller list',
+  ),
+  HOUSE_BANNERS_FILE: doc(
+    z.string().min(1).optional(),
+    "JSON list of promotions (promo's own item format, see `docs/house-banners.example.json`) shown when promo has nothing fresh or stale. Unset: the field is `null`",
+  ),
+  RECOMMENDATIONS_FALLBACK: doc(
+    z.enum(['popular', 'none']).default('popular'),
+    '`popular`: a signed-in user whose personal picks fail gets popular picks (reported); `none`: `null` plus the error',
+  ),
+  DRAIN_DELAY_MS: doc(
+    orZero.default(0),
+    "after SIGTERM, how long `/ready` answers 503 before the server stops accepting; set it to your load balancer's readiness period (e.g. `5000`)",
+  ),
+  SHUTDOWN_TIMEOUT_MS: doc(
+    milliseconds.default(10_000),
+    'after the drain delay, the longest in-flight requests may take before the process exits anyway',
+  ),
 });
 
-/** `<SERVICE>_…` variables, read once per upstream with that service's defaults. */
+/** `<SERVICE>_…` variables, read once per upstream with that service's own defaults. */
 const serviceEnv = (defaults: UpstreamPolicy) =>
   z.object({
-    URL: httpUrl.optional(),
-    TIMEOUT_MS: milliseconds.default(defaults.timeoutMs),
-    RETRIES: count(5).default(defaults.retries),
-    BREAKER_THRESHOLD: z.coerce.number().int().min(1).max(1000).default(defaults.breaker.threshold),
-    BREAKER_HALF_OPEN_MS: milliseconds.default(defaults.breaker.halfOpenAfterMs),
+    URL: doc(
+      httpUrl.optional(),
+      "upstream base URL. Set **every** service's, or **none** to start the embedded demo services; a partial set is a startup error",
+    ),
+    TIMEOUT_MS: doc(
+      milliseconds.default(defaults.timeoutMs),
+      "one attempt, body included: under the deadline, so a slow upstream costs its field, not the page (recommendations get the most: they are computed per user; the catalog's batch runs after the lists, so it is short)",
+    ),
+    RETRIES: doc(
+      count(5).default(defaults.retries),
+      'extra attempts, only on connection errors and 502/503/504 (and a 429 whose `Retry-After` fits the deadline), jittered over ≤ 200 ms: rides out a dropped socket or a rolling restart without piling load on a struggling service',
+    ),
+    BREAKER_THRESHOLD: doc(
+      z.coerce.number().int().min(1).max(1000).default(defaults.breaker.threshold),
+      'consecutive failed calls (after retries) that open the circuit: five in a row is an outage, not noise',
+    ),
+    BREAKER_HALF_OPEN_MS: doc(
+      milliseconds.default(defaults.breaker.halfOpenAfterMs),
+      'how long an open circuit sends nothing before one probe: recovery is noticed within seconds',
+    ),
   });
 
-/** `DEMO_<SERVICE>_…` variables. */
+/** `DEMO_<SERVICE>_…` variables: the embedded demo services' behaviour. */
 const DemoEnv = z.object({
-  LATENCY_MS: orZero.default(0),
-  FAULT: z.enum(DEMO_FAULTS).default('none'),
+  LATENCY_MS: doc(orZero.default(0), 'demo mode: delay before each demo service answers'),
+  FAULT: doc(
+    z.enum(DEMO_FAULTS).default('none'),
+    'demo mode: `error` (503), `hang` (never answers), `garbage` (HTML), `malformed` (JSON of the wrong shape)',
+  ),
 });
 
-/** Everything the process needs, validated. */
-export type Config = {
-  port: number;
-  /** Interface to listen on; `undefined` is Node's default (every interface, IPv6 and IPv4). */
-  host: string | undefined;
-  logLevel: 'debug' | 'info' | 'warn' | 'error';
-  /** `NODE_ENV=production`: GraphiQL and introspection off, CSRF prevention on. */
-  production: boolean;
-  auth: AuthConfig;
-  security: SecurityConfig;
-  /** `Server-Timing` on responses; Prometheus metrics at /metrics. */
-  observability: {
-    serverTiming: boolean;
-    metrics: boolean;
-    /** OTLP/HTTP collector; tracing is off without it. */
-    otlpEndpoint: string | undefined;
-    serviceName: string;
-  };
-  /** Every response goes out by then, with whatever resolved. */
-  requestDeadlineMs: number;
-  /** After SIGTERM: how long `/ready` says 503 before the server stops accepting. */
-  drainDelayMs: number;
-  /** After SIGTERM: the longest in-flight requests may take before the process exits anyway. */
-  shutdownTimeoutMs: number;
-  /** Client connections: time to send headers, a whole request, and idle keep-alive. */
-  server: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number };
-  /** Upstream base URLs, or `null` to start the embedded demo services instead. */
-  upstreamUrls: Record<ServiceName, string> | null;
-  policies: Record<ServiceName, UpstreamPolicy>;
-  promoCache: PromoCacheConfig;
-  catalogCache: { ttlMs: number; maxEntries: number };
-  fallbacks: FallbackConfig;
-  /** Latency and faults of the demo services (unused with real upstreams). */
-  demo: Record<ServiceName, DemoServiceConfig>;
-};
+/** The whole environment, grouped: global variables, then per service, then demo. */
+const Env = GlobalEnv.extend({
+  services: z.object(
+    perService<PerService<ReturnType<typeof serviceEnv>>>((service) =>
+      serviceEnv(UPSTREAMS[service].policy),
+    ),
+  ),
+  demo: z.object(perService<PerService<typeof DemoEnv>>(() => DemoEnv)),
+})
+  .superRefine((e, ctx) => {
+    const problem = (variable: string, message: string) =>
+      ctx.addIssue({ code: 'custom', path: [variable], message });
+    const missing = SERVICES.filter((service) => e.services[service].URL === undefined);
+    const urlNames = SERVICES.map((service) => `${service.toUpperCase()}_URL`).join(', ');
+    if (missing.length > 0 && missing.length < SERVICES.length) {
+      const names = missing.map((service) => `${service.toUpperCase()}_URL`).join(', ');
+      problem(
+        names,
+        `set all of ${urlNames}, or none to run the demo services (missing: ${names})`,
+      );
+    }
+    if (missing.length === 0 && e.JWT_SECRET === undefined && e.JWKS_URL === undefined) {
+      problem('JWT_SECRET', 'is required (or JWKS_URL) when real upstreams are configured');
+    }
+    if (e.JWT_SECRET !== undefined && e.JWKS_URL !== undefined) {
+      problem('JWKS_URL', 'set JWT_SECRET or JWKS_URL, not both');
+    }
+  })
+  .transform((e, ctx) => {
+    // Files named by the environment are read here, so a bad one stops startup
+    // together with every other problem.
+    const fromFile = <T>(variable: string, read: () => T, fallback: T): T => {
+      try {
+        return read();
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', path: [variable], message: (error as Error).message });
+        return fallback;
+      }
+    };
+    const production = e.NODE_ENV === 'production';
+    const urls = perService<PerService<string | undefined>>((service) => e.services[service].URL);
+    return {
+      port: e.PORT,
+      /** Interface to listen on; `undefined` is Node's default (every interface, IPv6 and IPv4). */
+      host: e.HOST,
+      logLevel: e.LOG_LEVEL,
+      /** `NODE_ENV=production`: GraphiQL and introspection off, CSRF prevention on. */
+      production,
+      /** How tokens are verified: `secret` (HS256) or `jwksUrl`, never both. */
+      auth: {
+        secret: e.JWKS_URL ? null : (e.JWT_SECRET ?? DEMO_JWT_SECRET),
+        jwksUrl: e.JWKS_URL ?? null,
+        issuer: e.JWT_ISSUER,
+        audience: e.JWT_AUDIENCE,
+      },
+      observability: {
+        serverTiming: e.SERVER_TIMING,
+        metrics: e.METRICS,
+        otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+        serviceName: e.OTEL_SERVICE_NAME,
+      },
+      /** What a request may ask for before anything executes. */
+      security: {
+        graphiql: e.GRAPHIQL ?? !production,
+        introspection: e.INTROSPECTION ?? !production,
+        csrfPrevention: production,
+        /** "Did you mean …?" in validation errors: helpful in development, a map in production. */
+        fieldSuggestions: !production,
+        maxDepth: e.MAX_DEPTH,
+        maxAliases: e.MAX_ALIASES,
+        maxDirectives: e.MAX_DIRECTIVES,
+        maxTokens: e.MAX_TOKENS,
+        maxCost: e.MAX_COST,
+        maxBodyBytes: e.MAX_BODY_BYTES,
+        /** Operations per batched request; 0: batching off. */
+        batchingLimit: e.BATCHING_LIMIT,
+        trustedDocuments: {
+          mode: e.TRUSTED_DOCUMENTS,
+          manifest: fromFile(
+            'TRUSTED_DOCUMENTS_MANIFEST',
+            () => loadManifest(e.TRUSTED_DOCUMENTS_MANIFEST, e.TRUSTED_DOCUMENTS),
+            {},
+          ),
+        },
+      },
+      /** Every response goes out by then, with whatever resolved. */
+      requestDeadlineMs: e.REQUEST_DEADLINE_MS,
+      /** After SIGTERM: how long `/ready` says 503 before the server stops accepting. */
+      drainDelayMs: e.DRAIN_DELAY_MS,
+      /** After SIGTERM: the longest in-flight requests may take before the process exits anyway. */
+      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+      /** Client connections: time to send headers, a whole request, and idle keep-alive. */
+      server: {
+        headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
+        requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
+        keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
+      },
+      /** Upstream base URLs, or `null` to start the embedded demo services instead. */
+      upstreamUrls: everyService(urls),
+      policies: perService<PerService<UpstreamPolicy>>((service) => {
+        const s = e.services[service];
+        return {
+          ...UPSTREAMS[service].policy,
+          timeoutMs: s.TIMEOUT_MS,
+          retries: s.RETRIES,
+          breaker: { threshold: s.BREAKER_THRESHOLD, halfOpenAfterMs: s.BREAKER_HALF_OPEN_MS },
+        };
+      }),
+      promoCache: {
+        /** Freshness when the promo service sends no Cache-Control max-age; 0: do not cache. */
+        ttlMs: e.PROMO_CACHE_TTL_MS,
+        /** Past freshness, serve the old value at once and refresh in the background, this long. */
+        staleWhileRevalidateMs: e.PROMO_STALE_WHILE_REVALIDATE_MS,
+        /** Past freshness, serve the old value when the promo service fails, this long. */
+        staleIfErrorMs: e.PROMO_STALE_IF_ERROR_MS,
+      },
+      catalogCache: { ttlMs: e.CATALOG_CACHE_TTL_MS, maxEntries: e.CATALOG_CACHE_MAX_ENTRIES },
+      fallbacks: {
+        /** Banners to show when promo has nothing fresh or stale; `null`: none (field is null). */
+        houseBanners: e.HOUSE_BANNERS_FILE
+          ? fromFile('HOUSE_BANNERS_FILE', () => readHouseBanners(e.HOUSE_BANNERS_FILE ?? ''), null)
+          : null,
+        /** What a signed-in user sees when their personal picks fail. */
+        recommendations: e.RECOMMENDATIONS_FALLBACK,
+      },
+      /** Latency and faults of the demo services (unused with real upstreams). */
+      demo: perService<PerService<{ latencyMs: number; fault: (typeof DEMO_FAULTS)[number] }>>(
+        (service) => ({
+          latencyMs: e.demo[service].LATENCY_MS,
+          fault: e.demo[service].FAULT,
+        }),
+      ),
+    };
+  });
 
-export type PromoCacheConfig = {
-  /** Freshness when the promo service sends no Cache-Control max-age; 0: do not cache. */
-  ttlMs: number;
-  /** Past freshness, serve the old value at once and refresh in the background, this long. */
-  staleWhileRevalidateMs: number;
-  /** Past freshness, serve the old value when the promo service fails, this long. */
-  staleIfErrorMs: number;
-};
-
-/** How tokens are verified: `secret` (HS256) or `jwksUrl`, never both. */
-export type AuthConfig = {
-  secret: string | null;
-  jwksUrl: string | null;
-  issuer: string | undefined;
-  audience: string | undefined;
-};
-
-/** What a request may ask for before anything executes. */
-export type SecurityConfig = {
-  graphiql: boolean;
-  introspection: boolean;
-  csrfPrevention: boolean;
-  /** "Did you mean …?" in validation errors: helpful in development, a map in production. */
-  fieldSuggestions: boolean;
-  maxDepth: number;
-  maxAliases: number;
-  maxDirectives: number;
-  maxTokens: number;
-  maxCost: number;
-  maxBodyBytes: number;
-  /** Operations per batched request; 0: batching off. */
-  batchingLimit: number;
-  trustedDocuments: { mode: 'off' | 'log' | 'enforce'; manifest: TrustedDocumentManifest };
-};
-
-export type FallbackConfig = {
-  /** Banners to show when promo has nothing fresh or stale; `null`: none (field is null). */
-  houseBanners: Promotion[] | null;
-  /** What a signed-in user sees when their personal picks fail. */
-  recommendations: 'popular' | 'none';
-};
+/** Everything the process needs, validated: inferred from the schema above. */
+export type Config = z.output<typeof Env>;
+export type SecurityConfig = Config['security'];
+export type AuthConfig = Config['auth'];
+export type PromoCacheConfig = Config['promoCache'];
+export type FallbackConfig = Config['fallbacks'];
 
 /** The configuration was unusable; the message names every bad variable. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** Every environment variable the gateway reads (for manifests and the README check). */
+export const CONFIG_VARIABLES: readonly string[] = [
+  ...Object.keys(GlobalEnv.shape),
+  ...SERVICES.flatMap((service) =>
+    Object.keys(serviceEnv(UPSTREAMS[service].policy).shape).map(
+      (name) => `${service.toUpperCase()}_${name}`,
+    ),
+  ),
+  ...SERVICES.flatMap((service) =>
+    Object.keys(DemoEnv.shape).map((name) => `DEMO_${service.toUpperCase()}_${name}`),
+  ),
+];
+
+/** The schemas behind the README's variable table (src/cli/config-table.ts). */
+export const ENV_SCHEMAS = { GlobalEnv, serviceEnv, DemoEnv } as const;
+
 /** Reads and validates the environment. The only reader of `process.env`. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   // An empty variable means "not set", as shells and .env files usually intend.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
-  const problems: string[] = [];
-  const parse = <T extends z.ZodType>(schema: T, input: unknown, prefix = ''): z.infer<T> => {
-    const result = schema.safeParse(input);
-    if (result.success) return result.data;
-    for (const issue of result.error.issues) {
-      problems.push(`  ${prefix}${String(issue.path[0])}: ${issue.message}`);
-    }
-    return undefined as z.infer<T>;
-  };
   const prefixed = (prefix: string) =>
     Object.fromEntries(
       Object.entries(present)
         .filter(([name]) => name.startsWith(prefix))
         .map(([name, value]) => [name.slice(prefix.length), value]),
     );
-
-  const e = parse(Env, present);
-  const services = Object.fromEntries(
-    SERVICES.map((service) => {
-      const prefix = `${service.toUpperCase()}_`;
-      return [service, parse(serviceEnv(DEFAULT_POLICIES[service]), prefixed(prefix), prefix)];
-    }),
-  ) as Record<ServiceName, z.infer<ReturnType<typeof serviceEnv>>>;
-  const demo = Object.fromEntries(
-    SERVICES.map((service) => {
-      const prefix = `DEMO_${service.toUpperCase()}_`;
-      const parsed = parse(DemoEnv, prefixed(prefix), prefix);
-      return [service, parsed && { latencyMs: parsed.LATENCY_MS, fault: parsed.FAULT }];
-    }),
-  ) as Record<ServiceName, DemoServiceConfig>;
-
-  const urls = SERVICES.map((service) => services[service]?.URL);
-  const set = urls.filter((url) => url !== undefined).length;
-  if (set !== 0 && set !== SERVICES.length) {
-    const missing = SERVICES.filter((_, i) => urls[i] === undefined).map(
-      (service) => `${service.toUpperCase()}_URL`,
-    );
-    problems.push(
-      `  ${missing.join(', ')}: set all of PROMO_URL, RECOMMENDATIONS_URL, CATALOG_URL, or none to run the demo services (missing: ${missing.join(', ')})`,
-    );
-  }
-  if (set === SERVICES.length && e && e.JWT_SECRET === undefined && e.JWKS_URL === undefined) {
-    problems.push('  JWT_SECRET: is required (or JWKS_URL) when real upstreams are configured');
-  }
-  if (e && e.JWT_SECRET !== undefined && e.JWKS_URL !== undefined) {
-    problems.push('  JWKS_URL: set JWT_SECRET or JWKS_URL, not both');
-  }
-  const houseBanners = e?.HOUSE_BANNERS_FILE
-    ? readHouseBanners(e.HOUSE_BANNERS_FILE, problems)
-    : null;
-  const manifest = e
-    ? loadManifest(e.TRUSTED_DOCUMENTS_MANIFEST, e.TRUSTED_DOCUMENTS, problems)
-    : {};
-  if (problems.length > 0) {
-    throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
-  }
-
-  const policies = Object.fromEntries(
-    SERVICES.map((service) => {
-      const s = services[service];
-      const defaults = DEFAULT_POLICIES[service];
-      const policy: UpstreamPolicy = {
-        ...defaults,
-        timeoutMs: s.TIMEOUT_MS,
-        retries: s.RETRIES,
-        breaker: { threshold: s.BREAKER_THRESHOLD, halfOpenAfterMs: s.BREAKER_HALF_OPEN_MS },
-      };
-      return [service, policy];
-    }),
-  ) as Record<ServiceName, UpstreamPolicy>;
-  const [promo, recommendations, catalog] = urls;
-  const production = e.NODE_ENV === 'production';
-
-  return {
-    port: e.PORT,
-    host: e.HOST,
-    logLevel: e.LOG_LEVEL,
-    production,
-    auth: {
-      secret: e.JWKS_URL ? null : (e.JWT_SECRET ?? DEMO_JWT_SECRET),
-      jwksUrl: e.JWKS_URL ?? null,
-      issuer: e.JWT_ISSUER,
-      audience: e.JWT_AUDIENCE,
-    },
-    observability: {
-      serverTiming: e.SERVER_TIMING,
-      metrics: e.METRICS,
-      otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
-      serviceName: e.OTEL_SERVICE_NAME,
-    },
-    security: {
-      graphiql: e.GRAPHIQL ?? !production,
-      introspection: e.INTROSPECTION ?? !production,
-      csrfPrevention: production,
-      fieldSuggestions: !production,
-      maxDepth: e.MAX_DEPTH,
-      maxAliases: e.MAX_ALIASES,
-      maxDirectives: e.MAX_DIRECTIVES,
-      maxTokens: e.MAX_TOKENS,
-      maxCost: e.MAX_COST,
-      maxBodyBytes: e.MAX_BODY_BYTES,
-      batchingLimit: e.BATCHING_LIMIT,
-      trustedDocuments: { mode: e.TRUSTED_DOCUMENTS, manifest },
-    },
-    requestDeadlineMs: e.REQUEST_DEADLINE_MS,
-    drainDelayMs: e.DRAIN_DELAY_MS,
-    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    server: {
-      headersTimeoutMs: e.HEADERS_TIMEOUT_MS,
-      requestTimeoutMs: e.REQUEST_TIMEOUT_MS,
-      keepAliveTimeoutMs: e.KEEP_ALIVE_TIMEOUT_MS,
-    },
-    upstreamUrls: promo && recommendations && catalog ? { promo, recommendations, catalog } : null,
-    policies,
-    promoCache: {
-      ttlMs: e.PROMO_CACHE_TTL_MS,
-      staleWhileRevalidateMs: e.PROMO_STALE_WHILE_REVALIDATE_MS,
-      staleIfErrorMs: e.PROMO_STALE_IF_ERROR_MS,
-    },
-    catalogCache: { ttlMs: e.CATALOG_CACHE_TTL_MS, maxEntries: e.CATALOG_CACHE_MAX_ENTRIES },
-    fallbacks: { houseBanners, recommendations: e.RECOMMENDATIONS_FALLBACK },
-    demo,
-  };
+  const parsed = Env.safeParse({
+    ...present,
+    services: perService<PerService<object>>((service) => prefixed(`${service.toUpperCase()}_`)),
+    demo: perService<PerService<object>>((service) => prefixed(`DEMO_${service.toUpperCase()}_`)),
+  });
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map(
+    (issue) => `  ${variableOf(issue.path)}: ${issue.message}`,
+  );
+  throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
 }
 
-/** The trusted-document manifest; a missing file is an empty one only when the mode is `off`. */
-function loadManifest(
-  path: string,
-  mode: 'off' | 'log' | 'enforce',
-  problems: string[],
-): TrustedDocumentManifest {
-  if (!existsSync(path)) {
-    if (mode !== 'off') {
-      problems.push(`  TRUSTED_DOCUMENTS_MANIFEST: ${path} does not exist (run npm run documents)`);
-    }
-    return {};
-  }
-  try {
-    return readManifest(path);
-  } catch (error) {
-    problems.push(`  TRUSTED_DOCUMENTS_MANIFEST: ${(error as Error).message}`);
-    return {};
-  }
+// Private helpers.
+
+/** The variable an issue is about, from its path in the grouped environment. */
+function variableOf(path: readonly PropertyKey[]): string {
+  const [group, service, name] = path.map(String);
+  if (group === 'services') return `${service?.toUpperCase()}_${name}`;
+  if (group === 'demo') return `DEMO_${service?.toUpperCase()}_${name}`;
+  return group ?? '(environment)';
 }
 
-/** Reads the house banners, validated like promo's own payload; problems are collected. */
-function readHouseBanners(path: string, problems: string[]): Promotion[] | null {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    problems.push(
-      `  HOUSE_BANNERS_FILE: cannot read ${path} as JSON (${(error as Error).message})`,
-    );
-    return null;
-  }
-  const parsed = z.array(Promotion).min(1).safeParse(json);
-  if (!parsed.success) {
-    const where = parsed.error.issues[0]?.path.join('.') ?? '';
-    problems.push(
-      `  HOUSE_BANNERS_FILE: ${path} is not a non-empty list of promotions (at ${where || 'the top'})`,
-    );
-    return null;
-  }
-  return parsed.data;
+/** All services' values when every one is set, else `null`. */
+function everyService<T>(values: PerService<T | undefined>): PerService<T> | null {
+  return isComplete(values) ? values : null;
+}
+
+function isComplete<T>(values: PerService<T | undefined>): values is PerService<T> {
+  return SERVICES.every((service) => values[service] !== undefined);
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /**
@@ -30,4 +30,15 @@ export function readManifest(path: string): TrustedDocumentManifest {
     if (documentId(document) !== id) throw new Error(`${path}: ${id} does not match its document`);
   }
   return parsed.data;
+}
+
+export type TrustedDocumentsMode = 'off' | 'log' | 'enforce';
+
+/** The configured manifest; a missing file is an empty one only when the mode is `off`. */
+export function loadManifest(path: string, mode: TrustedDocumentsMode): TrustedDocumentManifest {
+  if (!existsSync(path)) {
+    if (mode !== 'off') throw new Error(`${path} does not exist (run npm run documents)`);
+    return {};
+  }
+  return readManifest(path);
 }

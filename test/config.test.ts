@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEMO_JWT_SECRET, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { DEMO_JWT_SECRET } from '../src/demo/settings.js';
 
 const URLS = {
   PROMO_URL: 'http://promo.internal',

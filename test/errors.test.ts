@@ -1,6 +1,8 @@
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { badUserInput, toGraphQLError, UpstreamError } from '../src/errors.js';
+import { toGraphQLError } from '../src/errors/to-graphql-error.js';
+import { UpstreamError } from '../src/errors/upstream-error.js';
+import { badUserInput } from '../src/errors/vocabulary.js';
 
 const located = (original: Error) =>
   new GraphQLError(original.message, { path: ['homepage', 'promo'], originalError: original });

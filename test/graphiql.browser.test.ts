@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway } from '../src/app.js';
-import { DEMO_JWT_SECRET, loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config.js';
+import { DEMO_JWT_SECRET } from '../src/demo/settings.js';
 import { startDemoServices, type DemoServices } from '../src/demo/services.js';
 import { testGatewayOptions } from './helpers/gateway.js';
 

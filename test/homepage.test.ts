@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { POPULAR, PROMOTIONS } from './helpers/fixtures.js';
+import { book, POPULAR, PROMOTIONS } from './helpers/fixtures.js';
 import { HOMEPAGE_QUERY, useTestBeds } from './helpers/gateway.js';
 import { sendJson } from './helpers/upstream.js';
 
@@ -20,7 +20,7 @@ describe('homepage', () => {
         link: '/campaigns/p-1',
         startsAt: '2026-11-01T00:00:00.000Z',
         endsAt: '2026-12-01T00:00:00.000Z',
-        book: { id: 'b-1', title: 'Title of b-1' },
+        book: book('b-1'),
       },
       {
         id: 'p-2',

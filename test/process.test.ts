@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { connect, createServer } from 'node:net';
 import { jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEMO_JWT_SECRET } from '../src/config.js';
+import { DEMO_JWT_SECRET } from '../src/demo/settings.js';
 
 // The process as `npm start` runs it (from source here, to skip the build).
 

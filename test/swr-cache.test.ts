@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { createSwrCache } from '../src/cache/swr-cache.js';
-import { UpstreamError } from '../src/errors.js';
+import { UpstreamError } from '../src/errors/upstream-error.js';
 import { silentLogger } from '../src/logger.js';
+import { RequestRecord } from '../src/observability/request-record.js';
+
+/** A call with no deadline, or one `deadlineMs` from now. */
+const call = (deadlineMs?: number) => ({ record: RequestRecord.detached({ deadlineMs }) });
 
 /** A cache over a scripted loader and a hand-moved clock. */
 function setup(
@@ -32,7 +36,7 @@ function setup(
     advance: (ms: number) => (time += ms),
     /** Fills the cache with `value` through one load. */
     async prime(value: string, maxAgeMs?: number) {
-      const got = cache.get({});
+      const got = cache.get(call());
       await settle();
       loads.at(-1)?.resolve({ value, maxAgeMs });
       return got;
@@ -47,13 +51,16 @@ describe('shared promo cache (stale-while-revalidate, stale-if-error)', () => {
     const { cache, loads, prime, advance } = setup();
     expect(await prime('v1')).toEqual({ value: 'v1', freshness: { state: 'fresh', ageMs: 0 } });
     advance(500);
-    expect(await cache.get({})).toEqual({ value: 'v1', freshness: { state: 'fresh', ageMs: 500 } });
+    expect(await cache.get(call())).toEqual({
+      value: 'v1',
+      freshness: { state: 'fresh', ageMs: 500 },
+    });
     expect(loads).toHaveLength(1);
   });
 
   it('shares one load between concurrent misses (single flight)', async () => {
     const { cache, loads, settle } = setup();
-    const all = Promise.all([cache.get({}), cache.get({}), cache.get({})]);
+    const all = Promise.all([cache.get(call()), cache.get(call()), cache.get(call())]);
     await settle();
     loads[0]?.resolve({ value: 'v1' });
     expect((await all).map((r) => r.value)).toEqual(['v1', 'v1', 'v1']);
@@ -64,7 +71,7 @@ describe('shared promo cache (stale-while-revalidate, stale-if-error)', () => {
     const { cache, loads, prime, advance, settle } = setup();
     await prime('v1');
     advance(1500);
-    const [a, b] = await Promise.all([cache.get({}), cache.get({})]);
+    const [a, b] = await Promise.all([cache.get(call()), cache.get(call())]);
     expect(a).toEqual({
       value: 'v1',
       freshness: { state: 'stale', ageMs: 1500, reason: 'revalidating' },
@@ -73,14 +80,14 @@ describe('shared promo cache (stale-while-revalidate, stale-if-error)', () => {
     expect(loads).toHaveLength(2);
     loads[1]?.resolve({ value: 'v2' });
     await settle();
-    expect((await cache.get({})).value).toBe('v2');
+    expect((await cache.get(call())).value).toBe('v2');
   });
 
   it('serves the last good value when a refresh fails, within stale-if-error', async () => {
     const { cache, loads, prime, advance, settle } = setup();
     await prime('v1');
     advance(5000); // past freshness and stale-while-revalidate: must wait for a load
-    const got = cache.get({});
+    const got = cache.get(call());
     await settle();
     loads[1]?.reject(failure());
     expect(await got).toEqual({
@@ -93,7 +100,7 @@ describe('shared promo cache (stale-while-revalidate, stale-if-error)', () => {
     const { cache, loads, prime, advance, settle } = setup();
     await prime('v1');
     advance(20_000);
-    const got = cache.get({});
+    const got = cache.get(call());
     await settle();
     loads[1]?.reject(failure());
     await expect(got).rejects.toBeInstanceOf(UpstreamError);
@@ -101,11 +108,11 @@ describe('shared promo cache (stale-while-revalidate, stale-if-error)', () => {
 
   it('never stores an error: the next request loads again', async () => {
     const { cache, loads, settle } = setup();
-    const first = cache.get({});
+    const first = cache.get(call());
     await settle();
     loads[0]?.reject(failure());
     await expect(first).rejects.toBeInstanceOf(UpstreamError);
-    const second = cache.get({});
+    const second = cache.get(call());
     await settle();
     loads[1]?.resolve({ value: 'v1' });
     expect((await second).value).toBe('v1');
@@ -115,14 +122,14 @@ describe('shared promo cache (stale-while-revalidate, stale-if-error)', () => {
     const { cache, loads, prime, advance } = setup({ ttlMs: 1000, staleWhileRevalidateMs: 0 });
     await prime('v1', 60_000);
     advance(30_000);
-    expect(await cache.get({})).toMatchObject({ value: 'v1', freshness: { state: 'fresh' } });
+    expect(await cache.get(call())).toMatchObject({ value: 'v1', freshness: { state: 'fresh' } });
     expect(loads).toHaveLength(1);
   });
 
   it('keeps nothing the upstream marks uncacheable (max-age 0)', async () => {
     const { cache, loads, prime, settle } = setup();
     await prime('v1', 0);
-    const again = cache.get({});
+    const again = cache.get(call());
     await settle();
     expect(loads).toHaveLength(2);
     loads[1]?.resolve({ value: 'v2' });
@@ -131,8 +138,8 @@ describe('shared promo cache (stale-while-revalidate, stale-if-error)', () => {
 
   it('gives up at the caller’s deadline while the shared load goes on for others', async () => {
     const { cache, loads, settle } = setup();
-    const impatient = cache.get({ deadlineAt: Date.now() + 20 });
-    const patient = cache.get({});
+    const impatient = cache.get(call(20));
+    const patient = cache.get(call());
     await expect(impatient).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
     await settle();
     loads[0]?.resolve({ value: 'v1' });

@@ -5,31 +5,28 @@ import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError } from 'graphql';
-import type { YogaInitialContext } from 'graphql-yoga';
 import { createViewerVerifier } from '../../src/auth.js';
-import { createUpstreams, typeDefs } from '../../src/app.js';
+import { createServices, typeDefs } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createContextFactory, type GatewayContext } from '../../src/context.js';
-import { toGraphQLError } from '../../src/errors.js';
+import { toGraphQLError } from '../../src/errors/to-graphql-error.js';
 import { silentLogger } from '../../src/logger.js';
-import { silentObserver } from '../../src/observability/observer.js';
+import { createRequestRecords, silentSink } from '../../src/observability/request-record.js';
 import { createTracing } from '../../src/observability/tracing.js';
 import { resolvers } from '../../src/resolvers/index.js';
 
 const config = loadConfig();
-if (!config.upstreamUrls) throw new Error('set PROMO_URL, RECOMMENDATIONS_URL and CATALOG_URL');
-const upstreams = createUpstreams(
-  { ...config, upstreamUrls: config.upstreamUrls, logger: silentLogger },
-  silentObserver,
-);
+if (!config.upstreamUrls) throw new Error('set every <SERVICE>_URL');
 const contextFor = createContextFactory({
-  upstreams,
+  ...createServices({ ...config, upstreamUrls: config.upstreamUrls, logger: silentLogger }),
   fallbacks: config.fallbacks,
   verifyViewer: createViewerVerifier({ ...config.auth, logger: silentLogger }),
-  requestDeadlineMs: config.requestDeadlineMs,
+  records: createRequestRecords({
+    requestDeadlineMs: config.requestDeadlineMs,
+    metrics: silentSink,
+    tracer: createTracing({}).tracer,
+  }),
   catalogTimeoutMs: config.policies.catalog.timeoutMs,
-  observer: silentObserver,
-  tracer: createTracing({}).tracer,
 });
 
 const server = new ApolloServer<GatewayContext>({
@@ -54,6 +51,8 @@ await startStandaloneServer(server, {
     for (const [name, value] of Object.entries(req.headers)) {
       if (typeof value === 'string') headers.set(name, value);
     }
-    return contextFor({ request: { headers, signal: aborted.signal } } as YogaInitialContext);
+    return contextFor({
+      request: new Request('http://apollo.local/', { headers, signal: aborted.signal }),
+    });
   },
 });

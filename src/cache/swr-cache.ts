@@ -1,6 +1,7 @@
-import { UpstreamError, type ServiceName } from '../errors.js';
+import { UpstreamError } from '../errors/upstream-error.js';
 import type { CallOptions } from '../http/upstream-client.js';
 import type { Logger } from '../logger.js';
+import type { ServiceName } from '../upstreams/registry.js';
 
 /** How old a served value is, and why it was served stale. */
 export type Freshness =
@@ -110,13 +111,13 @@ export function createSwrCache<T>({
  * the load goes on for the others (and for the cache).
  */
 function untilDeadline<V>(shared: Promise<V>, call: CallOptions, service: ServiceName): Promise<V> {
-  const { deadlineAt, signal } = call;
-  if (deadlineAt === undefined && signal === undefined) return shared;
+  const { deadlineAt, signal } = call.record;
+  if (deadlineAt === Infinity && signal === undefined) return shared;
   return new Promise<V>((resolve, reject) => {
     const giveUp = (reason: string, upstreamAtFault: boolean) =>
       reject(new UpstreamError(service, 'UPSTREAM_TIMEOUT', reason, { upstreamAtFault }));
     const timer =
-      deadlineAt === undefined
+      deadlineAt === Infinity
         ? undefined
         : setTimeout(
             () => giveUp('the request deadline passed while waiting for a shared load', false),

@@ -1,61 +1,26 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { DemoFault, DemoServiceConfig } from '../config.js';
-import type { ServiceName } from '../errors.js';
-import { activePromotions, BOOKS, picksForUser, popularPicks } from './data.js';
+import {
+  perServiceAsync,
+  UPSTREAMS,
+  type PerService,
+  type ServiceName,
+} from '../upstreams/registry.js';
+import type { DemoReply } from './reply.js';
+import type { DemoFault, DemoServiceConfig } from './settings.js';
 
 /** The running demo services: their base URLs, and a way to stop them. */
 export type DemoServices = {
-  urls: Record<ServiceName, string>;
+  urls: PerService<string>;
   close(): Promise<void>;
 };
 
-/** What a demo service answers: a status and a JSON body. */
-export type Reply = { status: number; body: unknown };
-type Route = (url: URL) => Reply;
+type Route = (url: URL) => DemoReply;
 
 /** The demo services' answer to a GET, by service; also used by bench/. */
-export function demoReply(service: ServiceName, url: URL): Reply {
-  return routes[service](url);
+export function demoReply(service: ServiceName, url: URL): DemoReply {
+  return UPSTREAMS[service].demoRoute(url);
 }
-
-const routes: Record<ServiceName, Route> = {
-  promo: (url) =>
-    url.pathname === '/promotions/active'
-      ? { status: 200, body: { promotions: activePromotions() } }
-      : notFound(url),
-
-  recommendations: (url) => {
-    const limit = Number(url.searchParams.get('limit') ?? 10);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
-      return { status: 400, body: { error: 'limit must be an integer from 1 to 100' } };
-    }
-    if (url.pathname === '/recommendations/popular') {
-      return { status: 200, body: { items: popularPicks(limit) } };
-    }
-    const user = /^\/users\/([^/]+)\/recommendations$/.exec(url.pathname);
-    if (user?.[1]) {
-      const userId = decodeURIComponent(user[1]);
-      return { status: 200, body: { userId, items: picksForUser(userId, limit) } };
-    }
-    return notFound(url);
-  },
-
-  catalog: (url) => {
-    if (url.pathname !== '/books') return notFound(url);
-    const ids = (url.searchParams.get('ids') ?? '').split(',').filter(Boolean);
-    if (ids.length === 0 || ids.length > 100) {
-      return { status: 400, body: { error: 'ids must list 1 to 100 book ids' } };
-    }
-    const books = ids.flatMap((id) => {
-      const book = BOOKS.get(id);
-      if (!book) return [];
-      const { genre: _genre, ...wire } = book;
-      return [wire];
-    });
-    return { status: 200, body: { books } };
-  },
-};
 
 /**
  * Starts the promo, recommendations and catalog demo services on loopback
@@ -63,24 +28,21 @@ const routes: Record<ServiceName, Route> = {
  * gateway's partial data in GraphiQL.
  */
 export async function startDemoServices(
-  config: Record<ServiceName, DemoServiceConfig>,
+  config: PerService<DemoServiceConfig>,
 ): Promise<DemoServices> {
-  const services = Object.keys(routes) as ServiceName[];
-  const servers = await Promise.all(
-    services.map((service) => listen(routes[service], config[service])),
+  const servers = await perServiceAsync((service) =>
+    listen(UPSTREAMS[service].demoRoute, config[service]),
   );
-  const urls = Object.fromEntries(
-    services.map((service, i) => {
-      const { port } = servers[i]?.address() as AddressInfo;
-      return [service, `http://127.0.0.1:${port}`];
-    }),
-  ) as Record<ServiceName, string>;
+  const urls = await perServiceAsync(async (service) => {
+    const { port } = servers[service].address() as AddressInfo;
+    return `http://127.0.0.1:${port}`;
+  });
 
   return {
     urls,
     close: async () => {
       await Promise.all(
-        servers.map(
+        Object.values(servers).map(
           (server) =>
             new Promise<void>((resolve) => {
               server.close(() => resolve());
@@ -121,15 +83,11 @@ function answer(req: IncomingMessage, res: ServerResponse, route: Route, fault: 
   }
 }
 
-function send(res: ServerResponse, { status, body }: Reply) {
+function send(res: ServerResponse, { status, body }: DemoReply) {
   const json = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(json),
   });
   res.end(json);
-}
-
-function notFound(url: URL): Reply {
-  return { status: 404, body: { error: `no route for ${url.pathname}` } };
 }

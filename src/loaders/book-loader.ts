@@ -2,14 +2,8 @@ import DataLoader from 'dataloader';
 import type { LRUCache } from 'lru-cache';
 import type { CallOptions } from '../http/upstream-client.js';
 import { inSpan } from '../observability/tracing.js';
-import {
-  silentObserver,
-  type TimingEntry,
-  type UpstreamObserver,
-} from '../observability/observer.js';
-import type { Book } from '../upstreams/catalog/schema.js';
-import { MAX_IDS_PER_REQUEST } from '../upstreams/catalog/schema.js';
 import type { CatalogService } from '../upstreams/catalog/client.js';
+import { MAX_IDS_PER_REQUEST, type Book } from '../upstreams/catalog/schema.js';
 import type { ListGate } from './list-gate.js';
 
 /** Books by id for one request: `null` for ids the catalog does not know. */
@@ -18,22 +12,25 @@ export type BookLoader = DataLoader<string, Book | null>;
 /** Book details shared across requests: bounded in size and age (see app.ts). */
 export type BookCache = LRUCache<string, Book>;
 
+/** Options of `createBookLoader`. */
+export type BookLoaderOptions = {
+  catalog: CatalogService;
+  /** The request the books are for (deadline, cancellation, record). */
+  call: CallOptions;
+  /** Shared across requests; the catalog is asked only for ids it does not hold. `null`: off. */
+  cache: BookCache | null;
+  /** Holds the batch until every homepage list is in (list-gate.ts). Default: DataLoader's tick. */
+  gate?: ListGate;
+};
+
 /**
  * One loader per request (DataLoader's own advice: its cache is a per-request
  * memo). All `book` fields resolved in the same tick share a batch: ids are
- * de-duplicated by the loader and split at the catalog's limit. With a shared
- * `cache`, the catalog is asked only for the ids it does not hold. With a
- * `gate`, the batch waits for every homepage list (list-gate.ts): one catalog
- * call per page.
+ * de-duplicated by the loader and split at the catalog's limit. With a gate,
+ * the batch waits for every homepage list: one catalog call per page.
  */
-export function createBookLoader(
-  catalog: CatalogService,
-  call: CallOptions,
-  cache: BookCache | null,
-  observer: UpstreamObserver = silentObserver,
-  timings?: TimingEntry[],
-  gate?: ListGate,
-): BookLoader {
+export function createBookLoader({ catalog, call, cache, gate }: BookLoaderOptions): BookLoader {
+  const { record } = call;
   return new DataLoader<string, Book | null>(
     async (ids) => {
       const found = new Map<string, Book>();
@@ -44,24 +41,23 @@ export function createBookLoader(
         else missing.push(id);
       }
       if (cache) {
-        if (found.size > 0) observer.onCache('catalog', 'hit', found.size);
-        if (missing.length > 0) observer.onCache('catalog', 'miss', missing.length);
+        // Server-Timing names the catalog once: a hit when no call was needed,
+        // else the call itself.
+        const allFound = missing.length === 0;
+        if (found.size > 0)
+          record.cacheLookup('catalog', 'hit', { count: found.size, timing: allFound });
+        if (!allFound)
+          record.cacheLookup('catalog', 'miss', { count: missing.length, timing: false });
       }
-      if (missing.length === 0) {
-        timings?.push({ name: 'catalog', durationMs: 0, description: 'hit' });
-      } else {
+      if (missing.length > 0) {
         try {
-          const parent = call.trace;
-          const books = parent
-            ? await inSpan(
-                parent.tracer,
-                'Book.batch',
-                parent.context,
-                { attributes: { 'catalog.ids': missing.length } },
-                (context) =>
-                  catalog.booksByIds(missing, { ...call, trace: { ...parent, context } }),
-              )
-            : await catalog.booksByIds(missing, call);
+          const books = await inSpan(
+            record.tracer,
+            'Book.batch',
+            call.parent ?? record.spanParent,
+            { attributes: { 'catalog.ids': missing.length } },
+            (parent) => catalog.booksByIds(missing, { ...call, parent }),
+          );
           for (const [id, book] of books) {
             found.set(id, book);
             cache?.set(id, book);

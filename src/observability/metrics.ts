@@ -1,10 +1,11 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { UpstreamObserver } from './observer.js';
+import type { MetricsSink } from './request-record.js';
 
 /** The gateway's Prometheus metrics, on a registry of their own. */
 export type Metrics = {
   registry: Registry;
-  observer: UpstreamObserver;
+  /** What request records feed: upstream calls, cache lookups, dropped items. */
+  sink: MetricsSink;
   observeRequest(operation: string, seconds: number): void;
 };
 
@@ -50,7 +51,7 @@ export function createMetrics({ processMetrics = false } = {}): Metrics {
 
   return {
     registry,
-    observer: {
+    sink: {
       onCall({ service, durationMs, outcome }) {
         callDuration.observe({ service, outcome }, durationMs / 1000);
         calls.inc({ service, outcome });

@@ -1,4 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
+import { errorResponse } from '../errors/vocabulary.js';
 
 /** Media ranges a GraphQL response can satisfy (GraphQL over HTTP, incremental delivery, GraphiQL). */
 const SERVABLE = new Set([
@@ -25,27 +26,22 @@ const explanations: Record<number, string> = {
  * 415 bodies become a GraphQL error saying what to send instead.
  */
 export function useExplainedHttpErrors(): Plugin {
-  const explain = (status: number, fetchAPI: { Response: typeof Response }) =>
-    new fetchAPI.Response(
-      JSON.stringify({
-        errors: [{ message: explanations[status], extensions: { code: 'BAD_REQUEST' } }],
-      }),
-      { status, headers: { 'content-type': 'application/json; charset=utf-8' } },
-    );
+  const explain = (status: number) =>
+    errorResponse('BAD_REQUEST', { status, message: explanations[status] });
   return {
-    onRequest({ request, url, endResponse, fetchAPI }) {
+    onRequest({ request, url, endResponse }) {
       if (url.pathname !== '/graphql') return;
       const accept = request.headers.get('accept');
       if (accept === null || accept.trim() === '') return;
       const ranges = accept
         .split(',')
         .map((range) => range.split(';')[0]?.trim().toLowerCase() ?? '');
-      if (!ranges.some((range) => SERVABLE.has(range))) endResponse(explain(406, fetchAPI));
+      if (!ranges.some((range) => SERVABLE.has(range))) endResponse(explain(406));
     },
-    async onResponse({ response, setResponse, fetchAPI }) {
+    async onResponse({ response, setResponse }) {
       if (explanations[response.status] === undefined) return;
       if ((await response.clone().text()) !== '') return;
-      setResponse(explain(response.status, fetchAPI));
+      setResponse(explain(response.status));
     },
   };
 }

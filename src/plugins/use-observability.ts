@@ -1,15 +1,17 @@
 import type { Plugin } from 'graphql-yoga';
 import type { ExecutionResult } from 'graphql';
-import type { GatewayContext } from '../context.js';
-import { UpstreamError } from '../errors.js';
+import type { YogaInitialContext } from 'graphql-yoga';
+import { codeOf } from '../errors/to-graphql-error.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { operationName } from '../observability/operation-name.js';
-import { requestIdOf } from '../observability/request-id.js';
+import type { RequestRecord, RequestRecords } from '../observability/request-record.js';
 
 /** Options of `useObservability`. */
 export type ObservabilityOptions = {
   metrics: Metrics;
+  /** What each request did (request-record.ts). */
+  records: RequestRecords;
   /** One structured line per GraphQL request. */
   logger: Logger;
   /** Add `Server-Timing` to non-incremental responses. Default true. */
@@ -18,9 +20,9 @@ export type ObservabilityOptions = {
   metricsEndpoint?: string | null;
 };
 
+/** What the plugin learns of a request as it executes. */
 type Seen = {
-  started: number;
-  context?: GatewayContext;
+  executed: boolean;
   operation?: string;
   fields?: Record<string, string>;
 };
@@ -29,12 +31,14 @@ type Seen = {
  * Request id, Server-Timing, request metrics and the request log line, all from
  * one view of the request: where it started, its context, and its result.
  *
- * The log line carries the request id, operation, status, duration and each
- * homepage field's outcome (`ok`, an error code, `stale`, `fallback:<name>`).
+ * The log line carries the request id, operation, status, duration and the
+ * outcome of each list field the request's record tracked (`ok`, an error code,
+ * `stale`, `fallback:<name>`).
  * Never a header value, token or user id.
  */
 export function useObservability({
   metrics,
+  records,
   logger,
   serverTiming = true,
   metricsEndpoint = '/metrics',
@@ -50,29 +54,32 @@ export function useObservability({
         );
         return;
       }
-      seen.set(request, { started: performance.now() });
+      records.of(request); // Starts the clock.
+      seen.set(request, { executed: false });
     },
     onExecute({ args }) {
-      const context = args.contextValue as unknown as GatewayContext & { request: Request };
-      const entry = seen.get(context.request);
+      const { request } = args.contextValue as YogaInitialContext;
+      const entry = seen.get(request);
       if (!entry) return;
-      entry.context = context;
+      const record = records.of(request);
+      entry.executed = true;
       entry.operation = operationName(args.operationName, args.document);
       return {
         onExecuteDone({ result }) {
-          if (!(Symbol.asyncIterator in result)) entry.fields = fieldOutcomes(result, context);
+          if (!(Symbol.asyncIterator in result)) entry.fields = fieldOutcomes(result, record);
         },
       };
     },
     onResponse({ request, response }) {
       const entry = seen.get(request);
       if (!entry) return;
-      const durationMs = performance.now() - entry.started;
-      const requestId = requestIdOf(request);
+      const record = records.of(request);
+      const durationMs = performance.now() - record.startedAt;
+      const requestId = record.requestId;
       response.headers.set('x-request-id', requestId);
       const incremental = /multipart|event-stream/.test(response.headers.get('content-type') ?? '');
-      if (serverTiming && entry.context && !incremental) {
-        response.headers.set('server-timing', serverTimingHeader(entry.context, durationMs));
+      if (serverTiming && entry.executed && !incremental) {
+        response.headers.set('server-timing', serverTimingHeader(record, durationMs));
       }
       if (entry.operation === undefined) return; // Not a GraphQL execution (GraphiQL, /health…).
       metrics.observeRequest(entry.operation, durationMs / 1000);
@@ -90,35 +97,38 @@ export function useObservability({
 
 // Private helpers.
 
-function serverTimingHeader(context: GatewayContext, totalMs: number): string {
-  const entries = context.timings.map(
+function serverTimingHeader(record: RequestRecord, totalMs: number): string {
+  const entries = record.timings.map(
     ({ name, durationMs, description }) =>
       `${name};dur=${durationMs.toFixed(1)};desc="${description}"`,
   );
   return [...entries, `total;dur=${totalMs.toFixed(1)}`].join(', ');
 }
 
-/** Each top-level homepage field's outcome, from the result's errors and notes. */
-function fieldOutcomes(result: ExecutionResult, context: GatewayContext): Record<string, string> {
+/**
+ * The outcome of each list field the record tracked, keyed by its response name:
+ * `ok`, `stale`, `fallback:<name>`, the code of its own error, or `ok, <field>
+ * <code>` for an error below it (a failed book on a list that arrived).
+ */
+function fieldOutcomes(result: ExecutionResult, record: RequestRecord): Record<string, string> {
   const outcomes: Record<string, string> = {};
-  const homepage = (result.data as { homepage?: Record<string, unknown> } | null | undefined)
-    ?.homepage;
-  for (const field of Object.keys(homepage ?? {})) outcomes[field] = 'ok';
-  for (const note of context.notes.stale) outcomes[String(note.path[1])] = 'stale';
-  for (const note of context.notes.fallbacks) {
-    outcomes[String(note.path[1])] = `fallback:${note.fallback}`;
+  const key = (path: ReadonlyArray<string | number>) => path.join('.');
+  const names = new Map(record.fields.map((path) => [key(path), String(path.at(-1))]));
+  for (const name of names.values()) outcomes[name] = 'ok';
+  for (const note of record.stale) outcomes[String(note.path.at(-1))] = 'stale';
+  for (const note of record.fallbacks) {
+    outcomes[String(note.path.at(-1))] = `fallback:${note.fallback}`;
   }
   for (const error of result.errors ?? []) {
-    const field = error.path?.[1];
-    if (field === undefined) continue;
+    const path = error.path ?? [];
     // Errors are not masked yet here: an upstream failure still carries its cause.
-    const original = error.originalError;
-    const code =
-      original instanceof UpstreamError
-        ? original.code
-        : String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
-    // A failed book is reported on its list: "promo" with CATALOG errors inside.
-    outcomes[String(field)] = error.path?.length === 2 ? code : `ok, book ${code}`;
+    for (let length = path.length; length > 0; length--) {
+      const name = names.get(key(path.slice(0, length)));
+      if (name === undefined) continue;
+      outcomes[name] =
+        length === path.length ? codeOf(error) : `ok, ${String(path.at(-1))} ${codeOf(error)}`;
+      break;
+    }
   }
   return outcomes;
 }

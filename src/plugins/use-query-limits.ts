@@ -1,6 +1,6 @@
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import type { GraphQLArmorCallbackConfiguration } from '@escape.tech/graphql-armor-types';
-import { GraphQLError } from 'graphql';
+import { requestError } from '../errors/vocabulary.js';
 import type { Plugin } from 'graphql-yoga';
 
 /** Limits a document must stay within before anything executes. */
@@ -27,8 +27,8 @@ export function useQueryLimits(options: QueryLimitsOptions): Plugin[] {
     propagateOnRejection: false,
     onReject: [
       (context, error) => {
-        const limited = new GraphQLError(error.message.replace(/^Syntax Error: /, ''), {
-          extensions: { code: 'QUERY_LIMIT_EXCEEDED', http: { status: 400 } },
+        const limited = requestError('QUERY_LIMIT_EXCEEDED', {
+          message: error.message.replace(/^Syntax Error: /, ''),
         });
         if (context) context.reportError(limited);
         else throw limited;

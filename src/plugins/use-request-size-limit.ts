@@ -1,4 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
+import { errorResponse } from '../errors/vocabulary.js';
 
 /** Options of `useRequestSizeLimit`. */
 export type RequestSizeLimitOptions = {
@@ -13,21 +14,13 @@ export type RequestSizeLimitOptions = {
  */
 export function useRequestSizeLimit({ maxBytes }: RequestSizeLimitOptions): Plugin {
   return {
-    onRequest({ request, endResponse, fetchAPI }) {
+    onRequest({ request, endResponse }) {
       if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') {
         return;
       }
       const declared = request.headers.get('content-length');
       const reject = (status: number, message: string) =>
-        endResponse(
-          new fetchAPI.Response(
-            JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] }),
-            {
-              status,
-              headers: { 'content-type': 'application/json; charset=utf-8' },
-            },
-          ),
-        );
+        endResponse(errorResponse('BAD_REQUEST', { status, message }));
       if (declared === null) {
         if (request.body !== null) reject(411, 'Send the request with a Content-Length header.');
         return;

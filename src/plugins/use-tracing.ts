@@ -1,23 +1,30 @@
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Plugin } from 'graphql-yoga';
+import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import { operationName } from '../observability/operation-name.js';
-import type { GatewayContext } from '../context.js';
+import type { RequestRecords } from '../observability/request-record.js';
+
+/** Options of `useTracing`. */
+export type TracingPluginOptions = {
+  /** Where each request's tracer and trace context are (request-record.ts). */
+  records: RequestRecords;
+};
 
 /**
  * One span per GraphQL operation, a child of the incoming `traceparent`; the
- * resolvers' and upstream calls' spans hang below it (context.trace).
+ * request's record then hangs the fields' and upstream calls' spans below it.
  */
-export function useTracing(): Plugin {
+export function useTracing({ records }: TracingPluginOptions): Plugin {
   return {
     onExecute({ args }) {
-      const context = args.contextValue as unknown as GatewayContext;
+      const { request } = args.contextValue as YogaInitialContext;
+      const record = records.of(request);
       const operation = operationName(args.operationName, args.document);
-      const span = context.trace.tracer.startSpan(
+      const span = record.tracer.startSpan(
         `query ${operation}`,
         { kind: SpanKind.SERVER, attributes: { 'graphql.operation.name': operation } },
-        context.trace.context,
+        record.spanParent,
       );
-      context.trace.context = trace.setSpan(context.trace.context, span);
+      record.enterSpan(trace.setSpan(record.spanParent, span));
       return {
         onExecuteDone(payload) {
           const finish = (errors: number) => {

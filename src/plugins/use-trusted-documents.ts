@@ -1,7 +1,12 @@
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import type { Plugin } from 'graphql-yoga';
+import { requestError } from '../errors/vocabulary.js';
 import type { Logger } from '../logger.js';
-import { documentId, type TrustedDocumentManifest } from '../trusted-documents.js';
+import {
+  documentId,
+  type TrustedDocumentManifest,
+  type TrustedDocumentsMode,
+} from '../trusted-documents.js';
 
 /** Options of `useTrustedDocuments`. */
 export type TrustedDocumentsOptions = {
@@ -10,7 +15,7 @@ export type TrustedDocumentsOptions = {
    * - `log`: as `off`, and operations sent as text that are not in the manifest are logged.
    * - `enforce`: only `documentId` requests for documents in the manifest run.
    */
-  mode: 'off' | 'log' | 'enforce';
+  mode: TrustedDocumentsMode;
   manifest: TrustedDocumentManifest;
   logger: Logger;
 };
@@ -36,18 +41,12 @@ export function useTrustedDocuments({ mode, manifest, logger }: TrustedDocuments
             return typeof hash === 'string' ? hash : null;
           },
           customErrors: {
-            keyNotFound: {
-              message: 'Send a query, or the documentId of a trusted document.',
-              extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
-            },
-            notFound: {
-              message: 'Unknown document id: build it into the trusted-document manifest.',
-              extensions: { code: 'PERSISTED_QUERY_NOT_FOUND', http: { status: 400 } },
-            },
-            persistedQueryOnly: {
-              message: 'Only trusted documents are accepted: send a documentId.',
-              extensions: { code: 'PERSISTED_QUERY_ONLY', http: { status: 400 } },
-            },
+            keyNotFound: () =>
+              requestError('BAD_REQUEST', {
+                message: 'Send a query, or the documentId of a trusted document.',
+              }),
+            notFound: () => requestError('PERSISTED_QUERY_NOT_FOUND'),
+            persistedQueryOnly: () => requestError('PERSISTED_QUERY_ONLY'),
           },
         }),
       );

@@ -1,6 +1,10 @@
 import type { HomepageResolvers } from '../__generated__/resolvers-types.js';
-import { badUserInput } from '../errors.js';
-import { promoWithPolicy, recommendationsWithPolicy } from './failure-policy.js';
+import { badUserInput } from '../errors/vocabulary.js';
+import {
+  promoWithFallbacks,
+  recommendationsWithFallbacks,
+} from '../fallbacks/homepage-fallbacks.js';
+import { listField } from '../fallbacks/list-field.js';
 
 /** Homepage carries nothing itself; see Query.homepage. */
 export type HomepageModel = Record<string, never>;
@@ -8,7 +12,8 @@ export type HomepageModel = Record<string, never>;
 export const RECOMMENDATIONS_LIMIT = { min: 1, max: 50 } as const;
 
 export const Homepage: HomepageResolvers = {
-  promo: (_parent, _args, context, info) => promoWithPolicy(context, info),
+  promo: (_parent, _args, context, info) =>
+    listField(context, info, (call, path) => promoWithFallbacks(context, call, path)),
 
   recommendations: (_parent, { limit }, context, info) => {
     const { min, max } = RECOMMENDATIONS_LIMIT;
@@ -17,6 +22,8 @@ export const Homepage: HomepageResolvers = {
         `recommendations(limit:) must be between ${min} and ${max}; got ${limit}.`,
       );
     }
-    return recommendationsWithPolicy(context, info, limit);
+    return listField(context, info, (call, path) =>
+      recommendationsWithFallbacks(context, call, path, limit),
+    );
   },
 };

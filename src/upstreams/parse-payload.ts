@@ -1,7 +1,20 @@
 import type { z } from 'zod';
-import { UpstreamError, type ServiceName } from '../errors.js';
+import { upstreamFailure } from '../errors/upstream-error.js';
 import type { Logger } from '../logger.js';
-import { silentObserver, type UpstreamObserver } from '../observability/observer.js';
+import type { RequestRecord } from '../observability/request-record.js';
+import type { ServiceName } from './registry.js';
+
+/** Options of `parseListPayload`. */
+export type ParseListOptions<Envelope extends { items: unknown[] }, Item> = {
+  service: ServiceName;
+  payload: unknown;
+  /** The whole payload's shape; its `items` are checked one by one against `item`. */
+  envelope: z.ZodType<Envelope>;
+  item: z.ZodType<Item>;
+  logger: Logger;
+  /** Where dropped items are counted. */
+  record: RequestRecord;
+};
 
 /**
  * Validates an upstream payload whose interesting part is a list.
@@ -11,30 +24,30 @@ import { silentObserver, type UpstreamObserver } from '../observability/observer
  * item is dropped and logged, so one broken record never blanks a page section.
  * Logs name the item's index and the failing fields, never the values.
  */
-export function parseListPayload<Envelope extends { items: unknown[] }, Item>(
-  service: ServiceName,
-  payload: unknown,
-  schemas: { envelope: z.ZodType<Envelope>; item: z.ZodType<Item> },
-  logger: Logger,
-  observer: UpstreamObserver = silentObserver,
-): Omit<Envelope, 'items'> & { items: Item[] } {
-  const envelope = schemas.envelope.safeParse(payload);
-  if (!envelope.success) {
-    const message = `payload does not match its contract: ${summarize(envelope.error)}`;
-    logger.warn(`[${service}] UPSTREAM_BAD_RESPONSE ${message}`);
-    throw new UpstreamError(service, 'UPSTREAM_BAD_RESPONSE', message);
+export function parseListPayload<Envelope extends { items: unknown[] }, Item>({
+  service,
+  payload,
+  envelope,
+  item,
+  logger,
+  record,
+}: ParseListOptions<Envelope, Item>): Omit<Envelope, 'items'> & { items: Item[] } {
+  const parsed = envelope.safeParse(payload);
+  if (!parsed.success) {
+    const message = `payload does not match its contract: ${summarize(parsed.error)}`;
+    throw upstreamFailure(logger, service, 'UPSTREAM_BAD_RESPONSE', message);
   }
 
   const items: Item[] = [];
-  envelope.data.items.forEach((raw, index) => {
-    const item = schemas.item.safeParse(raw);
-    if (item.success) items.push(item.data);
+  parsed.data.items.forEach((raw, index) => {
+    const result = item.safeParse(raw);
+    if (result.success) items.push(result.data);
     else {
-      observer.onDroppedItem(service);
-      logger.warn(`[${service}] dropped invalid item #${index}: ${summarize(item.error)}`);
+      record.droppedItem(service);
+      logger.warn(`[${service}] dropped invalid item #${index}: ${summarize(result.error)}`);
     }
   });
-  return { ...envelope.data, items };
+  return { ...parsed.data, items };
 }
 
 function summarize(error: z.ZodError): string {

@@ -1,10 +1,16 @@
+import { readFileSync } from 'node:fs';
 import { afterEach } from 'vitest';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/app.js';
-import { loadConfig, type Config } from '../../src/config.js';
-import type { UpstreamPolicy } from '../../src/http/upstream-client.js';
 import { signToken } from '../../src/auth.js';
-import type { ServiceName } from '../../src/errors.js';
+import { loadConfig, type Config } from '../../src/config.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
+import type { UpstreamPolicy } from '../../src/upstreams/policy.js';
+import {
+  perService,
+  perServiceAsync,
+  type PerService,
+  type ServiceName,
+} from '../../src/upstreams/registry.js';
 import { catalogHandler, promoHandler, recommendationsHandler } from './fixtures.js';
 import { startUpstream, type Handler, type Upstream } from './upstream.js';
 
@@ -26,7 +32,7 @@ export type GraphQLResult = {
 
 export type TestBed = {
   gateway: Gateway;
-  upstreams: Record<ServiceName, Upstream>;
+  upstreams: PerService<Upstream>;
   /** POSTs a GraphQL request through `gateway.fetch`. */
   query(
     query: string,
@@ -55,7 +61,7 @@ export type TestGatewayOverrides = {
 
 /** Gateway options for tests: production defaults (from `loadConfig({})`) plus overrides. */
 export function testGatewayOptions(
-  upstreamUrls: Record<ServiceName, string>,
+  upstreamUrls: PerService<string>,
   overrides: TestGatewayOverrides = {},
 ): GatewayOptions {
   const defaults = loadConfig({});
@@ -66,11 +72,7 @@ export function testGatewayOptions(
   });
   return {
     upstreamUrls,
-    policies: {
-      promo: policy('promo'),
-      recommendations: policy('recommendations'),
-      catalog: policy('catalog'),
-    },
+    policies: perService<PerService<UpstreamPolicy>>(policy),
     requestDeadlineMs: overrides.requestDeadlineMs ?? 5000,
     auth: {
       secret: TEST_SECRET,
@@ -98,24 +100,19 @@ export async function startTestBed(
     urls?: Partial<Record<ServiceName, string>>;
   } = {},
 ): Promise<TestBed> {
-  const defaults: Record<ServiceName, Handler> = {
+  const healthy: PerService<Handler> = {
     promo: promoHandler(),
     recommendations: recommendationsHandler(),
     catalog: catalogHandler(),
   };
-  const [promo, recommendations, catalog] = await Promise.all(
-    (['promo', 'recommendations', 'catalog'] as const).map((service) =>
-      startUpstream(options.handlers?.[service] ?? defaults[service]),
-    ),
+  const upstreams = await perServiceAsync((service) =>
+    startUpstream(options.handlers?.[service] ?? healthy[service]),
   );
-  const upstreams = { promo: promo!, recommendations: recommendations!, catalog: catalog! };
   const gateway = createGateway(
     testGatewayOptions(
-      {
-        promo: options.urls?.promo ?? upstreams.promo.url,
-        recommendations: options.urls?.recommendations ?? upstreams.recommendations.url,
-        catalog: options.urls?.catalog ?? upstreams.catalog.url,
-      },
+      perService<PerService<string>>(
+        (service) => options.urls?.[service] ?? upstreams[service].url,
+      ),
       options,
     ),
   );
@@ -171,35 +168,8 @@ export function useTestBeds(): typeof startTestBed {
   };
 }
 
-export const HOMEPAGE_QUERY = /* GraphQL */ `
-  query Homepage($limit: Int) {
-    homepage {
-      promo {
-        id
-        title
-        imageUrl
-        link
-        startsAt
-        endsAt
-        book {
-          id
-          title
-        }
-      }
-      recommendations(limit: $limit) {
-        score
-        reason
-        book {
-          id
-          title
-          authors
-          price {
-            amount
-            currency
-          }
-          coverUrl
-        }
-      }
-    }
-  }
-`;
+/** The web client's own home page operation, as its trusted document holds it. */
+export const HOMEPAGE_QUERY = readFileSync(
+  new URL('../../operations/web/Homepage.graphql', import.meta.url),
+  'utf8',
+);

@@ -1,6 +1,5 @@
 import type { CallOptions, UpstreamClient } from '../../http/upstream-client.js';
 import type { Logger } from '../../logger.js';
-import type { UpstreamObserver } from '../../observability/observer.js';
 import { parseListPayload } from '../parse-payload.js';
 import { Book, BooksEnvelope, MAX_IDS_PER_REQUEST } from './schema.js';
 
@@ -9,15 +8,16 @@ export type CatalogService = {
    * Books by id, in one request. Ids the catalog does not know are absent from the
    * map. Callers batch (see loaders/book-loader.ts); more than 100 ids is a bug.
    */
-  booksByIds(ids: readonly string[], call?: CallOptions): Promise<Map<string, Book>>;
+  booksByIds(ids: readonly string[], call: CallOptions): Promise<Map<string, Book>>;
 };
+
+// Built once: zod compiles a parser per schema object.
+const envelope = BooksEnvelope.transform(({ books }) => ({ items: books }));
 
 export function createCatalogService(
   http: UpstreamClient,
-  logger: Logger,
-  observer?: UpstreamObserver,
+  { logger }: { logger: Logger },
 ): CatalogService {
-  const envelope = BooksEnvelope.transform(({ books }) => ({ items: books }));
   return {
     async booksByIds(ids, call) {
       if (ids.length > MAX_IDS_PER_REQUEST) {
@@ -27,13 +27,14 @@ export function createCatalogService(
         ...call,
         searchParams: { ids: ids.join(',') },
       });
-      const { items } = parseListPayload(
-        'catalog',
-        data,
-        { envelope, item: Book },
+      const { items } = parseListPayload({
+        service: 'catalog',
+        payload: data,
+        envelope,
+        item: Book,
         logger,
-        observer,
-      );
+        record: call.record,
+      });
       return new Map(items.map((book) => [book.id, book]));
     },
   };

@@ -1,6 +1,5 @@
 import type { CallOptions, UpstreamClient } from '../../http/upstream-client.js';
 import type { Logger } from '../../logger.js';
-import type { UpstreamObserver } from '../../observability/observer.js';
 import { parseListPayload } from '../parse-payload.js';
 import { ActivePromotionsEnvelope, Promotion } from './schema.js';
 
@@ -9,25 +8,27 @@ export type ActivePromotions = { promotions: Promotion[]; maxAgeMs: number | und
 
 export type PromoService = {
   /** The promotions running now, validated; invalid ones are dropped. */
-  activePromotions(call?: CallOptions): Promise<ActivePromotions>;
+  activePromotions(call: CallOptions): Promise<ActivePromotions>;
 };
+
+// Built once: zod compiles a parser per schema object.
+const envelope = ActivePromotionsEnvelope.transform(({ promotions }) => ({ items: promotions }));
 
 export function createPromoService(
   http: UpstreamClient,
-  logger: Logger,
-  observer?: UpstreamObserver,
+  { logger }: { logger: Logger },
 ): PromoService {
-  const envelope = ActivePromotionsEnvelope.transform(({ promotions }) => ({ items: promotions }));
   return {
     async activePromotions(call) {
       const { data, maxAgeMs } = await http.getJson('promotions/active', call);
-      const { items } = parseListPayload(
-        'promo',
-        data,
-        { envelope, item: Promotion },
+      const { items } = parseListPayload({
+        service: 'promo',
+        payload: data,
+        envelope,
+        item: Promotion,
         logger,
-        observer,
-      );
+        record: call.record,
+      });
       return { promotions: items, maxAgeMs };
     },
   };

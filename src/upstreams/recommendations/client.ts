@@ -1,6 +1,6 @@
+import { upstreamFailure } from '../../errors/upstream-error.js';
 import type { CallOptions, UpstreamClient } from '../../http/upstream-client.js';
 import type { Logger } from '../../logger.js';
-import type { UpstreamObserver } from '../../observability/observer.js';
 import { parseListPayload } from '../parse-payload.js';
 import {
   PopularRecommendationsEnvelope,
@@ -10,15 +10,14 @@ import {
 
 export type RecommendationsService = {
   /** Picks for one user; `userId` comes from a verified token, never from the query. */
-  forUser(userId: string, limit: number, call?: CallOptions): Promise<RecommendationItem[]>;
+  forUser(userId: string, limit: number, call: CallOptions): Promise<RecommendationItem[]>;
   /** Picks for anonymous visitors. */
-  popular(limit: number, call?: CallOptions): Promise<RecommendationItem[]>;
+  popular(limit: number, call: CallOptions): Promise<RecommendationItem[]>;
 };
 
 export function createRecommendationsService(
   http: UpstreamClient,
-  logger: Logger,
-  observer?: UpstreamObserver,
+  { logger }: { logger: Logger },
 ): RecommendationsService {
   return {
     async forUser(userId, limit, call) {
@@ -26,19 +25,25 @@ export function createRecommendationsService(
         ...call,
         searchParams: { limit },
       });
-      // Defence in depth: an answer for anyone else breaks the contract, so one
-      // user's picks are never shown to another.
-      const envelope = UserRecommendationsEnvelope.refine((e) => e.userId === userId, {
-        path: ['userId'],
-        message: 'answered for another user than the one asked for',
-      });
-      const parsed = parseListPayload(
-        'recommendations',
-        data,
-        { envelope, item: RecommendationItem },
+      const parsed = parseListPayload({
+        service: 'recommendations',
+        payload: data,
+        envelope: UserRecommendationsEnvelope,
+        item: RecommendationItem,
         logger,
-        observer,
-      );
+        record: call.record,
+      });
+      // Defence in depth: an answer for anyone else breaks the contract, so one
+      // user's picks are never shown to another. Checked after parsing rather than
+      // with a per-user `.refine`: zod compiles a new parser for every schema built.
+      if (parsed.userId !== userId) {
+        throw upstreamFailure(
+          logger,
+          'recommendations',
+          'UPSTREAM_BAD_RESPONSE',
+          'payload does not match its contract: userId: answered for another user than the one asked for',
+        );
+      }
       return parsed.items.slice(0, limit);
     },
 
@@ -47,13 +52,14 @@ export function createRecommendationsService(
         ...call,
         searchParams: { limit },
       });
-      const parsed = parseListPayload(
-        'recommendations',
-        data,
-        { envelope: PopularRecommendationsEnvelope, item: RecommendationItem },
+      const parsed = parseListPayload({
+        service: 'recommendations',
+        payload: data,
+        envelope: PopularRecommendationsEnvelope,
+        item: RecommendationItem,
         logger,
-        observer,
-      );
+        record: call.record,
+      });
       return parsed.items.slice(0, limit);
     },
   };

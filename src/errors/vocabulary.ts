@@ -1,0 +1,98 @@
+import { GraphQLError } from 'graphql';
+import type { ServiceName } from '../upstreams/registry.js';
+
+// Every code a client can see, with its public message, in one place. Codes say
+// what happened, never how: no URL, status line, stack or validation detail
+// reaches a client (those go to the log).
+
+/**
+ * Codes that refuse a whole request, each with its HTTP status and the message a
+ * client sees unless the refusal has something more precise to say.
+ */
+export const REQUEST_ERRORS = {
+  BAD_REQUEST: {
+    status: 400,
+    message: 'The request is not a GraphQL request this gateway can serve.',
+  },
+  UNAUTHENTICATED: { status: 401, message: 'The access token is invalid.' },
+  AUTH_UNAVAILABLE: {
+    status: 503,
+    message: 'Sign-in cannot be checked right now; try again shortly.',
+  },
+  QUERY_LIMIT_EXCEEDED: { status: 400, message: 'The operation is over a query limit.' },
+  PERSISTED_QUERY_NOT_FOUND: {
+    status: 400,
+    message: 'Unknown document id: build it into the trusted-document manifest.',
+  },
+  PERSISTED_QUERY_ONLY: {
+    status: 400,
+    message: 'Only trusted documents are accepted: send a documentId.',
+  },
+} as const satisfies Record<string, { status: number; message: string }>;
+export type RequestErrorCode = keyof typeof REQUEST_ERRORS;
+
+/** Codes of one upstream's failure, reported on the field it left `null`. */
+export const UPSTREAM_ERRORS = {
+  UPSTREAM_TIMEOUT: (service: ServiceName) => `The ${service} service did not answer in time.`,
+  UPSTREAM_UNAVAILABLE: (service: ServiceName) => `The ${service} service is unavailable.`,
+  UPSTREAM_BAD_RESPONSE: (service: ServiceName) =>
+    `The ${service} service sent a response we could not use.`,
+  UPSTREAM_RATE_LIMITED: (service: ServiceName) => `The ${service} service asked us to slow down.`,
+} as const;
+export type UpstreamErrorCode = keyof typeof UPSTREAM_ERRORS;
+
+/** Codes on one field, the rest of the page intact. */
+export const FIELD_ERRORS = {
+  /** A bad argument from the client: never masked. */
+  BAD_USER_INPUT: 'The argument is out of range.',
+  /** Anything unexpected: the detail is logged, never shown. */
+  INTERNAL_SERVER_ERROR: 'Unexpected error.',
+} as const;
+export type FieldErrorCode = keyof typeof FIELD_ERRORS;
+
+export type ErrorCode = RequestErrorCode | UpstreamErrorCode | FieldErrorCode;
+
+/** Refuses the whole request with `code`'s status (yoga turns `extensions.http` into the response). */
+export function requestError(
+  code: RequestErrorCode,
+  { message, headers }: { message?: string; headers?: Record<string, string> } = {},
+): GraphQLError {
+  const { status, message: publicMessage } = REQUEST_ERRORS[code];
+  return new GraphQLError(message ?? publicMessage, {
+    extensions: { code, http: { status, ...(headers && { headers }) } },
+  });
+}
+
+/** A missing-but-required or invalid credential: the whole request fails with 401. */
+export function unauthenticated(message: string): GraphQLError {
+  return requestError('UNAUTHENTICATED', {
+    message,
+    headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+  });
+}
+
+/** A bad argument from the client: reported as `BAD_USER_INPUT`, never masked. */
+export function badUserInput(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+}
+
+/**
+ * A refusal answered before yoga reads the request (size limits, an unservable
+ * `Accept`), as a GraphQL over HTTP error body: the one place such bodies are built.
+ */
+export function errorResponse(
+  code: RequestErrorCode,
+  {
+    message,
+    status,
+    headers,
+  }: { message?: string; status?: number; headers?: Record<string, string> } = {},
+): Response {
+  const body = {
+    errors: [{ message: message ?? REQUEST_ERRORS[code].message, extensions: { code } }],
+  };
+  return new Response(JSON.stringify(body), {
+    status: status ?? REQUEST_ERRORS[code].status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+  });
+}
