@@ -1,4 +1,3 @@
-import { createServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { createGateway } from './app.js';
@@ -8,6 +7,7 @@ import { startDemoServices, type DemoServices } from './demo/services.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createTracing } from './observability/tracing.js';
+import { createGatewayServer } from './http/server.js';
 
 // The process: configuration, demo services when no upstreams are set, listening,
 // and an orderly shutdown. Everything else is built in app.ts.
@@ -45,17 +45,7 @@ const gateway = createGateway({
   tracing,
   isReady: () => !draining,
 });
-// Slow or idle clients must not hold sockets forever. Node checks these limits
-// every `connectionsCheckingInterval` (30 s by default): check every second.
-const server = createServer(
-  {
-    headersTimeout: config.server.headersTimeoutMs,
-    requestTimeout: config.server.requestTimeoutMs,
-    keepAliveTimeout: config.server.keepAliveTimeoutMs,
-    connectionsCheckingInterval: 1000,
-  },
-  gateway,
-);
+const server = createGatewayServer(gateway, { limits: config.server, logger });
 
 server.on('error', (error) => {
   logger.error(`Cannot listen on ${config.host ?? '*'}:${config.port}: ${error.message}`);
