@@ -69,8 +69,9 @@ export function createBookCache({
       let fromRedis = 0;
       asked.forEach((id, index) => {
         const stored = parseStored(raw[index], Stored, () => metrics.invalidValue('catalog'));
+        if (stored === undefined || stored.expiresAt <= Date.now()) return;
         // The id inside must be the id asked for: a value under the wrong key is garbage.
-        if (stored === undefined || stored.book.id !== id || stored.expiresAt <= Date.now()) return;
+        if (stored.book.id !== id) return metrics.invalidValue('catalog');
         found.set(id, stored.book);
         keepLocally(id, stored.book, stored.expiresAt);
         fromRedis += 1;
@@ -83,13 +84,15 @@ export function createBookCache({
       const expiresAt = Date.now() + ttlMs;
       for (const [id, book] of books) keepLocally(id, book, expiresAt);
       if (!shared) return;
-      shared.connection.write((redis) => {
+      shared.connection.write(async (redis) => {
         const batch = redis.pipeline();
         for (const [id, book] of books) {
           if (id.length > MAX_SHARED_ID_LENGTH) continue;
           batch.set(KEYS.book(id), JSON.stringify({ expiresAt, book }), 'PX', ttlMs);
         }
-        return batch.exec();
+        // A pipeline resolves even when its commands fail: report the first failure.
+        const failure = (await batch.exec())?.find(([error]) => error !== null)?.[0];
+        if (failure) throw failure;
       });
     },
   };

@@ -83,7 +83,10 @@ export function createRedisSwrLevel<T>({
         await sleep(pollMs);
         // One round trip for both: the result, and whether anyone is still loading it.
         const both = await connection.run((redis) => redis.mget(key, lockKey));
-        if (both === undefined) return undefined;
+        if (both === undefined) {
+          if (connection.usable) continue; // one slow answer; the breaker decides when to stop
+          return undefined;
+        }
         const found = decode(both[0]);
         if (found && found.storedAt > storedAfter) return found;
         if (both[1] === null) return undefined; // the holder gave up without storing
