@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { silentLogger, type Logger } from '../src/logger.js';
 import { createMetrics } from '../src/observability/metrics.js';
 import { createViewerLimiter } from '../src/rate-limit/viewer-limiter.js';
 import type { RedisConnection } from '../src/redis/connection.js';
@@ -29,9 +30,12 @@ function expectCompletePage({ status, body }: GraphQLResult) {
 }
 
 /** A replica whose Redis connection is up, with its metrics and a rate limit high enough never to refuse. */
-async function replica(redis: TestRedis, { timeoutMs }: { timeoutMs?: number } = {}) {
+async function replica(
+  redis: TestRedis,
+  { timeoutMs, logger }: { timeoutMs?: number; logger?: Logger } = {},
+) {
   const metrics = createMetrics();
-  const connection = redisServers.connect(redis, { metrics: metrics.shared, timeoutMs });
+  const connection = redisServers.connect(redis, { metrics: metrics.shared, timeoutMs, logger });
   await connected(connection);
   const rateLimiter = createViewerLimiter({ perMinute: 1000, connection, metrics: metrics.shared });
   const bed = await startBed({ redisConnection: connection, rateLimiter, metrics });
@@ -73,7 +77,9 @@ describe('pages while Redis misbehaves', () => {
 
   it('serves every page complete when Redis is paused (SIGSTOP), its commands timing out', async () => {
     const redis = await redisServers.start();
-    const b = await replica(redis, { timeoutMs: 50 });
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (message: unknown) => warnings.push(String(message)) };
+    const b = await replica(redis, { timeoutMs: 50, logger });
     redis.pause();
 
     for (let i = 0; i < 5; i++) expectCompletePage(await b.bed.query(HOMEPAGE_QUERY));
@@ -82,6 +88,8 @@ describe('pages while Redis misbehaves', () => {
     expect(b.bed.upstreams.promo.requests).toHaveLength(1);
     expect(b.bed.upstreams.catalog.requests).toHaveLength(1 + 2); // b-1/b-2, then b-u-1, b-u-3
     expect(b.connection.tracker.state).toBe('timeouts');
+    // Once per change of state, never once per request.
+    expect(warnings.filter((warning) => warning.includes('Redis'))).toHaveLength(1);
     expect(await metricsText(b.bed)).toMatch(
       /bff_redis_command_failures_total\{kind="timeout"\} [1-9]/,
     );
