@@ -66,6 +66,8 @@ export function createRedisSwrLevel<T>({
       connection.write((redis) => redis.set(key, JSON.stringify(entry), 'PX', ttlMs));
     },
     async claimRefresh(): Promise<RefreshClaim> {
+      // The read just before failed: do not spend a second timeout on the lock.
+      if (connection.tracker.state !== 'up') return { kind: 'unavailable' };
       const token = randomUUID();
       const claimed = await connection.run((redis) =>
         redis.set(lockKey, token, 'PX', lockTtlMs, 'NX'),

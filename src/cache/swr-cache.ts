@@ -103,7 +103,7 @@ export function createSwrCache<T>({
   /** Until when `entry` is served without reading the shared level. */
   let checkedUntil = -Infinity;
   let inflight: Promise<Cached<T>> | undefined;
-  let reading: Promise<SwrEntry<T> | undefined> | undefined;
+  let reading: Promise<boolean> | undefined;
 
   const adopt = (found: SwrEntry<T> | undefined) => {
     if (found && (entry === undefined || found.storedAt > entry.storedAt)) entry = found;
@@ -159,16 +159,18 @@ export function createSwrCache<T>({
     return inflight;
   }
 
-  /** Reads the shared level (one read at a time) and keeps what is newer than ours. */
-  function readShared(level: SwrSharedLevel<T>): Promise<SwrEntry<T> | undefined> {
+  /**
+   * Reads the shared level (one read at a time) and keeps what is newer than
+   * ours; says whether the shared level supplied it.
+   */
+  function readShared(level: SwrSharedLevel<T>): Promise<boolean> {
     reading ??= level
       .read()
       .then((found) => {
         const before = entry;
         adopt(found);
-        if (entry !== before) onHit?.('redis');
         checkedUntil = now() + level.localTtlMs;
-        return entry;
+        return entry !== before;
       })
       .finally(() => {
         reading = undefined;
@@ -185,18 +187,24 @@ export function createSwrCache<T>({
 
   return {
     async get(call) {
-      let current = entry;
-      if (current && now() < current.freshUntil && now() < checkedUntil) {
-        onHit?.('memory');
+      let level: 'memory' | 'redis' = 'memory';
+      // The shared level is asked once our copy is `localTtlMs` old, or no longer
+      // fresh: another replica may have refreshed it already.
+      const ours = entry;
+      if (shared && (ours === undefined || now() >= ours.freshUntil || now() >= checkedUntil)) {
+        level = (await readShared(shared)) ? 'redis' : 'memory';
+      }
+      const current = entry;
+      const at = now();
+      if (current && at < current.freshUntil) {
+        onHit?.(level);
         return served(current, 'revalidating');
       }
-      if (shared) current = await readShared(shared);
-      const at = now();
-      if (current && at < current.freshUntil) return served(current, 'revalidating');
       if (current && at < current.revalidateUntil) {
         refresh(call).catch((error: unknown) =>
           logger.warn(`[${service}] background refresh failed: ${String(error)}`),
         );
+        onHit?.(level);
         return served(current, 'revalidating');
       }
       try {

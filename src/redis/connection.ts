@@ -9,7 +9,7 @@ import {
   TimeoutStrategy,
   wrap,
 } from 'cockatiel';
-import { Redis } from 'ioredis';
+import { Redis, ReplyError } from 'ioredis';
 import type { RedisConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { SharedStateMetrics } from '../observability/metrics.js';
@@ -101,6 +101,11 @@ export function createRedisConnection({
       return result;
     } catch (error) {
       if (error instanceof BrokenCircuitError) return undefined; // already counted
+      if (error instanceof ReplyError) {
+        // Redis answered, refusing this command (e.g. a key of the wrong type): it is up.
+        metrics.redisFailure('error');
+        return undefined;
+      }
       const timedOut =
         error instanceof TaskCancelledError ||
         (error instanceof Error && error.message === 'Command timed out');
