@@ -69,6 +69,8 @@ describe('the gateway process with Redis', () => {
     // turn a shared count into a per-process one (the fail-open path).
     const env = { REDIS_URL: redis.url, RATE_LIMIT_PER_MINUTE: '3', REDIS_TIMEOUT_MS: '1000' };
     const [a, b] = await Promise.all([startGateway(env), startGateway(env)]);
+    // Startup does not wait for Redis: wait until each process reports it up.
+    await Promise.all([a, b].map((gateway) => redisUp(gateway.url)));
 
     const statuses = [];
     for (const gateway of [a, b, a, b]) statuses.push((await page(gateway.url)).status);
@@ -76,6 +78,15 @@ describe('the gateway process with Redis', () => {
     expect(statuses).toEqual([200, 200, 200, 429]);
   });
 });
+
+async function redisUp(url: string) {
+  for (let i = 0; i < 200; i++) {
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    if (/bff_redis_state\{state="up"\} 1/.test(metrics)) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${url} never reported Redis up`);
+}
 
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
