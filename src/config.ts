@@ -1,3 +1,4 @@
+import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
 import { DEMO_FAULTS, DEMO_JWT_SECRET } from './demo/settings.js';
 import { readHouseBanners } from './fallbacks/house-banners.js';
@@ -153,6 +154,40 @@ const GlobalEnv = z.object({
     milliseconds.default(10_000),
     'after the drain delay, the longest in-flight requests may take before the process exits anyway',
   ),
+  REDIS_URL: doc(
+    z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// (TLS) URL' }).optional(),
+    '`redis://[user:pass@]host:port[/db]` (`rediss://` for TLS): share the promo cache, the book cache and rate-limit counters across replicas. Redis is never on the critical path: slow, down or holding garbage, it is a cache miss',
+    'everything in process memory (one replica)',
+  ),
+  REDIS_KEY_PREFIX: doc(
+    z.string().min(1).max(100).default('homepage-bff:'),
+    'prefix of every key, so several deployments can share one Redis (keys also carry a format version)',
+  ),
+  REDIS_TIMEOUT_MS: doc(
+    z.coerce.number().int().min(1).max(5_000).default(50),
+    'longest a page waits for Redis (any command, lock or limit check); past it, the cache is a miss and the limit is counted in memory',
+  ),
+  REDIS_LOCAL_TTL_MS: doc(
+    orZero.default(5_000),
+    'with `REDIS_URL`: how long a replica trusts its own copy of a shared value before asking Redis again (never past the value’s own freshness); the hot path pays no Redis round trip',
+  ),
+  RATE_LIMIT_PER_MINUTE: doc(
+    count(1_000_000).default(0),
+    'pages per minute per viewer (the verified user id, else the client address); over it: 429 `RATE_LIMITED` with `Retry-After`. Counted across replicas with `REDIS_URL`, per replica without it or while Redis is down (fail-open); `0` turns it off',
+  ),
+  TRUSTED_PROXIES: doc(
+    z
+      .string()
+      .transform((list) =>
+        list
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter((entry) => entry !== ''),
+      )
+      .optional(),
+    'comma-separated addresses or CIDRs (or `loopback`, `linklocal`, `uniquelocal`) of proxies whose `X-Forwarded-For` is believed for the client address',
+    'none: the direct peer is the client',
+  ),
 });
 
 /** `<SERVICE>_…` variables, read once per upstream with that service's own defaults. */
@@ -215,6 +250,11 @@ const Env = GlobalEnv.extend({
     }
     if (e.JWT_SECRET !== undefined && e.JWKS_URL !== undefined) {
       problem('JWKS_URL', 'set JWT_SECRET or JWKS_URL, not both');
+    }
+    try {
+      proxyAddr.compile(e.TRUSTED_PROXIES ?? []); // the parser that will use them
+    } catch (error) {
+      problem('TRUSTED_PROXIES', (error as Error).message);
     }
   })
   .transform((e, ctx) => {
@@ -307,6 +347,21 @@ const Env = GlobalEnv.extend({
         staleIfErrorMs: e.PROMO_STALE_IF_ERROR_MS,
       },
       catalogCache: { ttlMs: e.CATALOG_CACHE_TTL_MS, maxEntries: e.CATALOG_CACHE_MAX_ENTRIES },
+      /** Shared second level for the caches and rate limits; `null`: all in process memory. */
+      redis: e.REDIS_URL
+        ? {
+            url: e.REDIS_URL,
+            keyPrefix: e.REDIS_KEY_PREFIX,
+            timeoutMs: e.REDIS_TIMEOUT_MS,
+            localTtlMs: e.REDIS_LOCAL_TTL_MS,
+          }
+        : null,
+      rateLimit: {
+        /** Pages per minute per viewer; 0: off. */
+        perMinute: e.RATE_LIMIT_PER_MINUTE,
+        /** Proxies whose X-Forwarded-For is believed (proxy-addr's syntax). */
+        trustedProxies: e.TRUSTED_PROXIES ?? [],
+      },
       fallbacks: {
         /** Banners to show when promo has nothing fresh or stale; `null`: none (field is null). */
         houseBanners: e.HOUSE_BANNERS_FILE
@@ -331,6 +386,8 @@ export type SecurityConfig = Config['security'];
 export type AuthConfig = Config['auth'];
 export type PromoCacheConfig = Config['promoCache'];
 export type FallbackConfig = Config['fallbacks'];
+export type RedisConfig = NonNullable<Config['redis']>;
+export type RateLimitConfig = Config['rateLimit'];
 
 /** The configuration was unusable; the message names every bad variable. */
 export class ConfigError extends Error {

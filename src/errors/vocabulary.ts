@@ -19,6 +19,10 @@ export const REQUEST_ERRORS = {
     status: 503,
     message: 'Sign-in cannot be checked right now; try again shortly.',
   },
+  RATE_LIMITED: {
+    status: 429,
+    message: 'Too many pages in a minute; try again after Retry-After seconds.',
+  },
   QUERY_LIMIT_EXCEEDED: { status: 400, message: 'The operation is over a query limit.' },
   PERSISTED_QUERY_NOT_FOUND: {
     status: 400,

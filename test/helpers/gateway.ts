@@ -57,6 +57,9 @@ export type TestGatewayOverrides = {
   auth?: Partial<Config['auth']>;
   observability?: Partial<Config['observability']>;
   logger?: Logger;
+  redisConnection?: GatewayOptions['redisConnection'];
+  rateLimiter?: GatewayOptions['rateLimiter'];
+  metrics?: GatewayOptions['metrics'];
 };
 
 /** Gateway options for tests: production defaults (from `loadConfig({})`) plus overrides. */
@@ -87,6 +90,9 @@ export function testGatewayOptions(
     catalogCache: { ...defaults.catalogCache, ...overrides.catalogCache },
     fallbacks: { ...defaults.fallbacks, ...overrides.fallbacks },
     logger: overrides.logger ?? silentLogger,
+    redisConnection: overrides.redisConnection ?? null,
+    rateLimiter: overrides.rateLimiter ?? null,
+    ...(overrides.metrics && { metrics: overrides.metrics }),
   };
 }
 
