@@ -14,6 +14,10 @@ import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createRequestRecords } from './observability/request-record.js';
 import { createTracing, type Tracing } from './observability/tracing.js';
+import {
+  createMemoryPersistedQueryStore,
+  type PersistedQueryStore,
+} from './persisted/persisted-query-store.js';
 import { useCompiledExecution } from './plugins/use-compiled-execution.js';
 import { useExplainedHttpErrors } from './plugins/use-explained-http-errors.js';
 import { useIntrospectionSwitch } from './plugins/use-introspection-switch.js';
@@ -46,6 +50,7 @@ export type GatewayOptions = Pick<
   | 'catalogCache'
   | 'fallbacks'
   | 'observability'
+  | 'compressionMinBytes'
 > & {
   upstreamUrls: PerService<string>;
   logger: Logger;
@@ -55,6 +60,12 @@ export type GatewayOptions = Pick<
   metrics?: Metrics;
   /** OpenTelemetry tracing; off when not given. */
   tracing?: Tracing;
+  /**
+   * Where automatic persisted queries are registered. Default: in memory, bounded
+   * by `security.trustedDocuments.storeMaxBytes`. Give a shared one (Redis) so a
+   * registration on one replica serves them all.
+   */
+  persistedQueryStore?: PersistedQueryStore;
 };
 
 export type Gateway = YogaServerInstance<object, GatewayContext>;
@@ -104,7 +115,13 @@ export function createGateway(options: GatewayOptions): Gateway {
       useReadinessCheck({ endpoint: '/ready', check: options.isReady ?? (() => true) }),
       useRequestSizeLimit({ maxBytes: security.maxBodyBytes }),
       ...(security.csrfPrevention ? [useCSRFPrevention()] : []),
-      useTrustedDocuments({ ...security.trustedDocuments, logger: options.logger }),
+      useTrustedDocuments({
+        ...security.trustedDocuments,
+        store:
+          options.persistedQueryStore ??
+          createMemoryPersistedQueryStore({ maxBytes: security.trustedDocuments.storeMaxBytes }),
+        logger: options.logger,
+      }),
       useIntrospectionSwitch({ enabled: security.introspection }),
       // Query limits (GraphQL Armor): checked at validation, before any resolver runs.
       ...useQueryLimits(security),
