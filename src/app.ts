@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
 import { createSchema, createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { LRUCache } from 'lru-cache';
@@ -18,6 +17,10 @@ import {
   createMemoryPersistedQueryStore,
   type PersistedQueryStore,
 } from './persisted/persisted-query-store.js';
+import { useAllowCrossOrigin } from './plugins/use-allow-cross-origin.js';
+import { useCompressResponses } from './plugins/use-compress-responses.js';
+import { useCsrfPrevention } from './plugins/use-csrf-prevention.js';
+import { useRefuseStreamReservation } from './plugins/use-refuse-stream-reservation.js';
 import { useCompiledExecution } from './plugins/use-compiled-execution.js';
 import { useExplainedHttpErrors } from './plugins/use-explained-http-errors.js';
 import { useIntrospectionSwitch } from './plugins/use-introspection-switch.js';
@@ -103,10 +106,15 @@ export function createGateway(options: GatewayOptions): Gateway {
     renderGraphiQL: async (graphiqlOptions) =>
       (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(graphiqlOptions),
     landingPage: false,
+    // Replaced by useAllowCrossOrigin: yoga's reflects any origin, with credentials.
+    cors: false,
     batching: security.batchingLimit > 0 && { limit: security.batchingLimit },
     // `/health` (liveness) is yoga's built-in; `/ready` follows the process lifecycle.
     healthCheckEndpoint: '/health',
     plugins: [
+      // Preflights are answered first: they cost nothing else.
+      useAllowCrossOrigin({ origins: security.corsOrigins }),
+      useRefuseStreamReservation(),
       // @defer and @stream over multipart/mixed and text/event-stream.
       useDeferStream(),
       ...useCompiledExecution(),
@@ -114,7 +122,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       useMaskIncrementalErrors({ maskError: toGraphQLError }),
       useReadinessCheck({ endpoint: '/ready', check: options.isReady ?? (() => true) }),
       useRequestSizeLimit({ maxBytes: security.maxBodyBytes }),
-      ...(security.csrfPrevention ? [useCSRFPrevention()] : []),
+      ...(security.csrfPrevention ? [useCsrfPrevention()] : []),
       useTrustedDocuments({
         ...security.trustedDocuments,
         store:
@@ -134,6 +142,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         serverTiming: options.observability.serverTiming,
         metricsEndpoint: options.observability.metrics ? '/metrics' : null,
       }),
+      // Last: it copies the headers every other plugin set.
+      useCompressResponses({ minBytes: options.compressionMinBytes }),
     ],
   });
 }

@@ -91,6 +91,8 @@ export function useTrustedDocuments({
       }
 
       if (asked.kind === 'none') {
+        // A query of the wrong type: yoga's own check says what is wrong.
+        if (params.query !== undefined && params.query !== null) return;
         throw requestError('BAD_REQUEST', {
           message: 'Send a query, or the documentId of a persisted document.',
         });
