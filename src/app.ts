@@ -141,6 +141,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         logger: options.logger,
         serverTiming: options.observability.serverTiming,
         metricsEndpoint: options.observability.metrics ? '/metrics' : null,
+        clientNamesMax: options.observability.clientNamesMax,
       }),
       // Last: it copies the headers every other plugin set.
       useCompressResponses({ minBytes: options.compressionMinBytes }),

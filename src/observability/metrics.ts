@@ -7,6 +7,8 @@ export type Metrics = {
   /** What request records feed: upstream calls, cache lookups, dropped items. */
   sink: MetricsSink;
   observeRequest(operation: string, seconds: number): void;
+  /** Every request, rejected ones included, by client (labels bounded by client-awareness.ts) and status. */
+  countRequest(labels: { client: string; version: string; status: number }): void;
 };
 
 /**
@@ -49,6 +51,13 @@ export function createMetrics({ processMetrics = false } = {}): Metrics {
     registers: [registry],
   });
 
+  const requests = new Counter({
+    name: 'bff_http_requests_total',
+    help: 'Requests by client name and version (apollographql-client-name/-version or graphql-client-name/-version; the first CLIENT_NAMES_MAX names, later ones `other`, none sent `none`) and HTTP status, rejected ones included.',
+    labelNames: ['client', 'client_version', 'status'],
+    registers: [registry],
+  });
+
   return {
     registry,
     sink: {
@@ -60,5 +69,7 @@ export function createMetrics({ processMetrics = false } = {}): Metrics {
       onCache: (name, result, count = 1) => cache.inc({ cache: name, result }, count),
     },
     observeRequest: (operation, seconds) => requestDuration.observe({ operation }, seconds),
+    countRequest: ({ client, version, status }) =>
+      requests.inc({ client, client_version: version, status: String(status) }),
   };
 }
