@@ -116,8 +116,10 @@ export function useObservability({
         client: entry.client?.name,
         clientVersion: entry.client?.version,
       };
-      const log = PROBES.has(url.pathname) ? logger.debug : logger.info;
-      log(Object.fromEntries(Object.entries(line).filter(([, value]) => value !== undefined)));
+      // Called as methods: pino's need their `this`.
+      logger[PROBES.has(url.pathname) ? 'debug' : 'info'](
+        Object.fromEntries(Object.entries(line).filter(([, value]) => value !== undefined)),
+      );
     },
   };
 }
