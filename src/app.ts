@@ -65,7 +65,7 @@ export type GatewayOptions = Pick<
   tracing?: Tracing;
   /**
    * Where automatic persisted queries are registered. Default: in memory, bounded
-   * by `security.trustedDocuments.storeMaxBytes`. Give a shared one (Redis) so a
+   * by `security.trustedDocuments.storeMaxBytes` (`0`: APQ off). Give a shared one (Redis) so a
    * registration on one replica serves them all.
    */
   persistedQueryStore?: PersistedQueryStore;
@@ -127,7 +127,9 @@ export function createGateway(options: GatewayOptions): Gateway {
         ...security.trustedDocuments,
         store:
           options.persistedQueryStore ??
-          createMemoryPersistedQueryStore({ maxBytes: security.trustedDocuments.storeMaxBytes }),
+          (security.trustedDocuments.storeMaxBytes > 0
+            ? createMemoryPersistedQueryStore({ maxBytes: security.trustedDocuments.storeMaxBytes })
+            : null),
         logger: options.logger,
       }),
       useIntrospectionSwitch({ enabled: security.introspection }),

@@ -90,7 +90,7 @@ const GlobalEnv = z.object({
   ),
   APQ_CACHE_MAX_BYTES: doc(
     count(1_073_741_824).default(8_388_608),
-    'automatic persisted queries: documents registered by clients (hash plus text) are kept in memory up to this many bytes, least recently used dropped first; `0` registers nothing. Never used with `TRUSTED_DOCUMENTS=enforce`',
+    'automatic persisted queries: documents registered by clients (hash plus text) are kept in memory up to this many bytes, least recently used dropped first; `0` turns APQ off (unknown hashes get `PersistedQueryNotSupported`, so clients send the text). Never used with `TRUSTED_DOCUMENTS=enforce`',
   ),
   APQ_REGISTRATIONS_PER_MINUTE: doc(
     count(1_000_000).default(300),

@@ -129,6 +129,32 @@ describe('automatic persisted queries', () => {
     );
   });
 
+  it('answers PersistedQueryNotSupported when APQ is off, so clients stop sending hashes first', async () => {
+    const bed = await startBed({ security: { trustedDocuments: { storeMaxBytes: 0 } } });
+    const { status, body } = await bed.request(apq(hashOf(ad_hoc)));
+    expect(status).toBe(200);
+    expect(body.errors?.[0]).toMatchObject({
+      message: 'PersistedQueryNotSupported',
+      extensions: { code: 'PERSISTED_QUERY_NOT_SUPPORTED' },
+    });
+    expect((await bed.request(apq(hashOf(ad_hoc), ad_hoc))).body.data?.homepage.promo).toHaveLength(
+      2,
+    );
+  });
+
+  it('treats a failing shared store as a miss, and still runs the text', async () => {
+    const failing = {
+      get: () => Promise.reject(new Error('connection refused')),
+      set: () => Promise.reject(new Error('connection refused')),
+    };
+    const bed = await startBed({ persistedQueryStore: failing });
+    const miss = await bed.request(apq(hashOf(ad_hoc)));
+    const retried = await bed.request(apq(hashOf(ad_hoc), ad_hoc));
+
+    expect(miss.body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+    expect(retried.body.data?.homepage.promo).toHaveLength(2);
+  });
+
   it('keeps the memory store under its byte bound, dropping the least recently used', async () => {
     const store = createMemoryPersistedQueryStore({ maxBytes: 300 });
     await store.set('a', 'x'.repeat(100));

@@ -25,6 +25,8 @@ export const REQUEST_ERRORS = {
    * Automatic persisted queries answer it with 200 (see use-trusted-documents.ts).
    */
   PERSISTED_QUERY_NOT_FOUND: { status: 400, message: 'PersistedQueryNotFound' },
+  /** APQ is off (`APQ_CACHE_MAX_BYTES=0`): Apollo clients stop hashing first for the session. */
+  PERSISTED_QUERY_NOT_SUPPORTED: { status: 400, message: 'PersistedQueryNotSupported' },
   PERSISTED_QUERY_HASH_MISMATCH: {
     status: 400,
     message: 'The query does not match its sha256Hash: hash the exact text sent.',

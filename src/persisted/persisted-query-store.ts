@@ -13,7 +13,7 @@ export type PersistedQueryStore = {
 
 /** Options of `createMemoryPersistedQueryStore`. */
 export type MemoryPersistedQueryStoreOptions = {
-  /** Bound on the documents' total size (UTF-8 bytes); least recently used go first. `0`: store nothing. */
+  /** Bound on the documents' total size (UTF-8 bytes, at least 1); least recently used go first. */
   maxBytes: number;
 };
 
@@ -21,9 +21,6 @@ export type MemoryPersistedQueryStoreOptions = {
 export function createMemoryPersistedQueryStore({
   maxBytes,
 }: MemoryPersistedQueryStoreOptions): PersistedQueryStore {
-  if (maxBytes <= 0) {
-    return { get: () => Promise.resolve(undefined), set: () => Promise.resolve() };
-  }
   const documents = new LRUCache<string, string>({
     maxSize: maxBytes,
     sizeCalculation: (document, id) => Buffer.byteLength(document) + id.length,

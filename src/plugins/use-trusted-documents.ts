@@ -21,8 +21,12 @@ export type TrustedDocumentsOptions = {
    */
   mode: TrustedDocumentsMode;
   manifest: TrustedDocumentManifest;
-  /** Where automatic persisted queries are registered (not used in `enforce` mode). */
-  store: PersistedQueryStore;
+  /**
+   * Where automatic persisted queries are registered (not used in `enforce`
+   * mode); `null`: APQ off, unknown hashes get `PersistedQueryNotSupported` so
+   * clients stop sending hashes first.
+   */
+  store: PersistedQueryStore | null;
   /** New registrations per minute, process-wide. */
   registrationsPerMinute: number;
   logger: Logger;
@@ -57,6 +61,12 @@ export function useTrustedDocuments({
     logger.warn(`Untrusted operation ${operation ?? '(anonymous)'} (${id}): not in the manifest`);
   };
   let budgetWarnedAt = 0;
+  // A store that fails (Redis down) is a miss: the client retries with the text.
+  const lookUp = (from: PersistedQueryStore, id: string) =>
+    from.get(id).catch((error: unknown) => {
+      logger.warn(`Could not read persisted query ${id}: ${String(error)}`);
+      return undefined;
+    });
 
   return {
     async onParams({ params, request, setParams, context }) {
@@ -83,7 +93,7 @@ export function useTrustedDocuments({
           throw requestError('PERSISTED_QUERY_ONLY');
         }
         if (mode === 'log' && !byId.has(id)) logUntrusted(id, params.operationName, query);
-        if (asked.kind === 'apq' && mode !== 'enforce' && !byId.has(id)) {
+        if (asked.kind === 'apq' && store && mode !== 'enforce' && !byId.has(id)) {
           pending.set(context, { id, query });
         }
         run(query);
@@ -100,10 +110,16 @@ export function useTrustedDocuments({
       const id = canonicalId(asked.kind === 'apq' ? asked.hash : asked.id);
       const trusted = byId.get(id);
       if (trusted !== undefined) return run(trusted);
-      const registered = mode === 'enforce' ? undefined : await store.get(id);
+      const registered = mode === 'enforce' || !store ? undefined : await lookUp(store, id);
       if (registered !== undefined) {
         if (mode === 'log') logUntrusted(id, params.operationName, registered);
         return run(registered);
+      }
+      if (asked.kind === 'apq' && !store && mode !== 'enforce') {
+        throw requestError('PERSISTED_QUERY_NOT_SUPPORTED', {
+          status: 200,
+          headers: { 'cache-control': 'private, no-cache, must-revalidate' },
+        });
       }
       if (asked.kind === 'apq') {
         // 200, as Apollo Server answers: Apollo iOS and Kotlin treat any other
@@ -131,7 +147,7 @@ export function useTrustedDocuments({
           }
           return;
         }
-        store.set(document.id, document.query).catch((error: unknown) => {
+        store?.set(document.id, document.query).catch((error: unknown) => {
           logger.warn(`Could not register persisted query ${document.id}: ${String(error)}`);
         });
       };
