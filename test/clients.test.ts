@@ -94,10 +94,10 @@ describe('Apollo Client 4 with PersistedQueryLink', () => {
     ['POST', false],
     ['GET', true],
   ] as const)(
-    'registers on the first call and sends the hash alone after that (%s)',
+    'registers on the first call and sends the hash alone after that (%s, CSRF prevention on)',
     async (_, useGET) => {
       const logger = requestLog();
-      const bed = await startBed({ logger });
+      const bed = await startBed({ logger, security: { csrfPrevention: true } });
       const { url } = await listen(bed.gateway);
       const { client, sent } = apollo(url, { useGET });
 
@@ -213,14 +213,16 @@ describe("Apollo Client 4's @defer handler", () => {
 });
 
 describe('urql with the persisted exchange', () => {
-  it('registers on a miss and sends hash-only GETs after that', async () => {
+  it('registers on a miss and sends hash-only GETs after that (CSRF prevention on)', async () => {
     const logger = requestLog();
-    const bed = await startBed({ logger });
+    const bed = await startBed({ logger, security: { csrfPrevention: true } });
     const { url } = await listen(bed.gateway);
     const recorder = recordingFetch();
     const client = new Client({
       url,
       fetch: recorder.fetch,
+      // urql's GETs carry no Content-Type: a preflight header gets them past CSRF prevention.
+      fetchOptions: { headers: { 'graphql-preflight': '1' } },
       exchanges: [persistedExchange({ preferGetForPersistedQueries: true }), fetchExchange],
       requestPolicy: 'network-only',
     });
@@ -236,6 +238,18 @@ describe('urql with the persisted exchange', () => {
       ['PERSISTED_QUERY_NOT_FOUND', expect.stringContaining('executed'), 'GET executed'],
     );
     expect(new URL(recorder.sent[2]!.url).searchParams.get('query')).toBeNull();
+  });
+});
+
+describe('urql without a preflight header', () => {
+  it('is refused on GET by CSRF prevention, with a code that says what to send', async () => {
+    const bed = await startBed({ security: { csrfPrevention: true } });
+    const { url } = await listen(bed.gateway);
+    const client = new Client({ url, exchanges: [fetchExchange], preferGetMethod: true });
+
+    const { error } = await client.query(urqlGql`{ homepage { promo { id } } }`, {}).toPromise();
+    expect(error?.graphQLErrors[0]?.extensions.code).toBe('CSRF_PREVENTED');
+    expect(bed.upstreams.promo.requests).toHaveLength(0);
   });
 });
 
