@@ -100,6 +100,20 @@ describe('compression', () => {
     }
   });
 
+  it("compresses GraphiQL's page, several MB, the same bytes each time", async () => {
+    const bed = await startBed({ security: { graphiql: true } });
+    const { url } = await listen(bed.gateway);
+    const page = { headers: { accept: 'text/html', 'accept-encoding': 'br' } };
+    const first = await raw(url, page);
+    const second = await raw(url, page);
+
+    expect(first.headers['content-encoding']).toBe('br');
+    const html = brotliDecompressSync(first.body).toString();
+    expect(html).toContain('<title>Bookshop homepage BFF</title>');
+    expect(first.body.length).toBeLessThan(html.length / 3);
+    expect(second.body.equals(first.body)).toBe(true);
+  });
+
   it('leaves @defer parts uncompressed, the first one readable before the deferred upstream answers', async () => {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
