@@ -88,8 +88,8 @@ export function useObservability({
     async onResponse({ request, response }) {
       const url = new URL(request.url);
       if (url.pathname === metricsEndpoint && request.method === 'GET') return;
-      // Refused before this plugin's onRequest ran (size limits, preflights…): the
-      // record starts now, and the duration reads close to zero.
+      // Answered before this plugin's onRequest ran (a preflight, a size refusal):
+      // the record starts now. Those answers took next to no time anyway.
       const entry = seen.get(request) ?? { executed: false, client: clientOf(request.headers) };
       const record = records.of(request);
       const durationMs = performance.now() - record.startedAt;
