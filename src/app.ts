@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
 import { createSchema, createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import { z } from 'zod';
@@ -16,6 +15,14 @@ import type { Logger } from './logger.js';
 import { createMetrics, silentSharedMetrics, type Metrics } from './observability/metrics.js';
 import { createRequestRecords } from './observability/request-record.js';
 import { createTracing, type Tracing } from './observability/tracing.js';
+import {
+  createMemoryPersistedQueryStore,
+  type PersistedQueryStore,
+} from './persisted/persisted-query-store.js';
+import { useAllowCrossOrigin } from './plugins/use-allow-cross-origin.js';
+import { useCompressResponses } from './plugins/use-compress-responses.js';
+import { useCsrfPrevention } from './plugins/use-csrf-prevention.js';
+import { useRefuseStreamReservation } from './plugins/use-refuse-stream-reservation.js';
 import { useCompiledExecution } from './plugins/use-compiled-execution.js';
 import { useExplainedHttpErrors } from './plugins/use-explained-http-errors.js';
 import { useIntrospectionSwitch } from './plugins/use-introspection-switch.js';
@@ -52,6 +59,7 @@ export type GatewayOptions = Pick<
   | 'catalogCache'
   | 'fallbacks'
   | 'observability'
+  | 'compressionMinBytes'
 > & {
   upstreamUrls: PerService<string>;
   logger: Logger;
@@ -72,6 +80,12 @@ export type GatewayOptions = Pick<
    * Default: none.
    */
   rateLimiter?: ViewerLimiter | null;
+  /**
+   * Where automatic persisted queries are registered. Default: in memory, bounded
+   * by `security.trustedDocuments.storeMaxBytes` (`0`: APQ off). Give a shared one (Redis) so a
+   * registration on one replica serves them all.
+   */
+  persistedQueryStore?: PersistedQueryStore;
 };
 
 export type Gateway = YogaServerInstance<object, GatewayContext>;
@@ -110,10 +124,15 @@ export function createGateway(options: GatewayOptions): Gateway {
     renderGraphiQL: async (graphiqlOptions) =>
       (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(graphiqlOptions),
     landingPage: false,
+    // Replaced by useAllowCrossOrigin: yoga's reflects any origin, with credentials.
+    cors: false,
     batching: security.batchingLimit > 0 && { limit: security.batchingLimit },
     // `/health` (liveness) is yoga's built-in; `/ready` follows the process lifecycle.
     healthCheckEndpoint: '/health',
     plugins: [
+      // Preflights are answered first: they cost nothing else.
+      useAllowCrossOrigin({ origins: security.corsOrigins }),
+      useRefuseStreamReservation(),
       // @defer and @stream over multipart/mixed and text/event-stream.
       useDeferStream(),
       ...useCompiledExecution(),
@@ -121,8 +140,16 @@ export function createGateway(options: GatewayOptions): Gateway {
       useMaskIncrementalErrors({ maskError: toGraphQLError }),
       useReadinessCheck({ endpoint: '/ready', check: options.isReady ?? (() => true) }),
       useRequestSizeLimit({ maxBytes: security.maxBodyBytes }),
-      ...(security.csrfPrevention ? [useCSRFPrevention()] : []),
-      useTrustedDocuments({ ...security.trustedDocuments, logger: options.logger }),
+      ...(security.csrfPrevention ? [useCsrfPrevention()] : []),
+      useTrustedDocuments({
+        ...security.trustedDocuments,
+        store:
+          options.persistedQueryStore ??
+          (security.trustedDocuments.storeMaxBytes > 0
+            ? createMemoryPersistedQueryStore({ maxBytes: security.trustedDocuments.storeMaxBytes })
+            : null),
+        logger: options.logger,
+      }),
       useIntrospectionSwitch({ enabled: security.introspection }),
       // Query limits (GraphQL Armor): checked at validation, before any resolver runs.
       ...useQueryLimits(security),
@@ -134,7 +161,10 @@ export function createGateway(options: GatewayOptions): Gateway {
         logger: options.logger,
         serverTiming: options.observability.serverTiming,
         metricsEndpoint: options.observability.metrics ? '/metrics' : null,
+        clientNamesMax: options.observability.clientNamesMax,
       }),
+      // Last: it copies the headers every other plugin set.
+      useCompressResponses({ minBytes: options.compressionMinBytes }),
     ],
   });
 }

@@ -87,7 +87,46 @@ const GlobalEnv = z.object({
   ),
   TRUSTED_DOCUMENTS_MANIFEST: doc(
     z.string().min(1).default('operations/manifest.json'),
-    'the manifest `npm run documents` builds',
+    "manifests, comma-separated (e.g. web's and mobile's): this project's (`npm run documents`), graphql-codegen client-preset's `persisted-documents.json`, Relay's `persisted_queries.json` or Apollo's `persisted-query-manifest.json`",
+  ),
+  APQ_CACHE_MAX_BYTES: doc(
+    count(1_073_741_824).default(8_388_608),
+    'automatic persisted queries: documents registered by clients (hash plus text) are kept in memory up to this many bytes, least recently used dropped first; `0` turns APQ off (unknown hashes get `PersistedQueryNotSupported`, so clients send the text). Never used with `TRUSTED_DOCUMENTS=enforce`',
+  ),
+  APQ_REGISTRATIONS_PER_MINUTE: doc(
+    count(1_000_000).default(300),
+    'new automatic persisted queries registered per minute (process-wide); past it, queries still run but are not stored, so junk cannot churn the store',
+  ),
+  CORS_ORIGINS: doc(
+    z
+      .string()
+      .transform((value) =>
+        value
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z.array(
+          z
+            .string()
+            .regex(
+              /^(\*|https?:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?)$/i,
+              'must be an origin (`https://app.example.com`), a subdomain wildcard (`https://*.example.com`) or `*`',
+            ),
+        ),
+      )
+      .optional(),
+    'browser origins allowed to call the gateway, comma-separated: exact origins (`https://shop.example.com`) or subdomain wildcards (`https://*.example.com`), with credentials; `*`: any origin, without credentials',
+    'none in production; any origin without credentials otherwise',
+  ),
+  COMPRESSION_MIN_BYTES: doc(
+    count(104_857_600).default(1024),
+    'gzip or brotli (per `Accept-Encoding`) for JSON and HTML answers at least this large; below it the headers cost more than they save. Streamed `@defer`/`@stream` parts are never compressed. `0` turns compression off',
+  ),
+  CLIENT_NAMES_MAX: doc(
+    count(1000).default(30),
+    'client names (`apollographql-client-name`, `graphql-client-name`) kept as metric labels: the first this many seen; later ones count as `other`',
   ),
   HEADERS_TIMEOUT_MS: doc(
     milliseconds.default(10_000),
@@ -290,7 +329,11 @@ const Env = GlobalEnv.extend({
         metrics: e.METRICS,
         otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
         serviceName: e.OTEL_SERVICE_NAME,
+        /** Distinct client names kept as metric labels; later ones are `other`. */
+        clientNamesMax: e.CLIENT_NAMES_MAX,
       },
+      /** Smallest JSON or HTML answer compressed; 0: compression off. */
+      compressionMinBytes: e.COMPRESSION_MIN_BYTES,
       /** What a request may ask for before anything executes. */
       security: {
         graphiql: e.GRAPHIQL ?? !production,
@@ -313,7 +356,12 @@ const Env = GlobalEnv.extend({
             () => loadManifest(e.TRUSTED_DOCUMENTS_MANIFEST, e.TRUSTED_DOCUMENTS),
             {},
           ),
+          /** Bytes of automatic persisted queries kept in memory; 0: none registered. */
+          storeMaxBytes: e.APQ_CACHE_MAX_BYTES,
+          registrationsPerMinute: e.APQ_REGISTRATIONS_PER_MINUTE,
         },
+        /** Browser origins allowed (exact, `https://*.example.com`, or `*` without credentials). */
+        corsOrigins: e.CORS_ORIGINS ?? (production ? [] : ['*']),
       },
       /** Every response goes out by then, with whatever resolved. */
       requestDeadlineMs: e.REQUEST_DEADLINE_MS,

@@ -32,6 +32,8 @@ export type Metrics = {
   sink: MetricsSink;
   observeRequest(operation: string, seconds: number): void;
   shared: SharedStateMetrics;
+  /** Every request, rejected ones included, by client (labels bounded by client-awareness.ts) and status. */
+  countRequest(labels: { client: string; version: string; status: number }): void;
 };
 
 /**
@@ -104,6 +106,13 @@ export function createMetrics({ processMetrics = false } = {}): Metrics {
     registers: [registry],
   });
 
+  const requests = new Counter({
+    name: 'bff_http_requests_total',
+    help: 'Requests by client name and version (apollographql-client-name/-version or graphql-client-name/-version; the first CLIENT_NAMES_MAX names, later ones `other`, none sent `none`) and HTTP status, rejected ones included.',
+    labelNames: ['client', 'client_version', 'status'],
+    registers: [registry],
+  });
+
   return {
     registry,
     shared: {
@@ -124,5 +133,7 @@ export function createMetrics({ processMetrics = false } = {}): Metrics {
       onCache: (name, result, count = 1) => cache.inc({ cache: name, result }, count),
     },
     observeRequest: (operation, seconds) => requestDuration.observe({ operation }, seconds),
+    countRequest: ({ client, version, status }) =>
+      requests.inc({ client, client_version: version, status: String(status) }),
   };
 }
