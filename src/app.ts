@@ -9,6 +9,7 @@ import type { Config } from './config.js';
 import { createContextFactory, type Caches, type GatewayContext } from './context.js';
 import { toGraphQLError } from './errors/to-graphql-error.js';
 import { EXAMPLE_QUERY } from './graphiql.js';
+import { createShedReporter, type ShedReporter } from './http/shed-reporter.js';
 import { createUpstreamClient } from './http/upstream-client.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -22,6 +23,7 @@ import { useObservability } from './plugins/use-observability.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
 import { useRequestSizeLimit } from './plugins/use-request-size-limit.js';
 import { useResponseNotes } from './plugins/use-response-notes.js';
+import { useShedLateRequests } from './plugins/use-shed-late-requests.js';
 import { useTracing } from './plugins/use-tracing.js';
 import { useTrustedDocuments } from './plugins/use-trusted-documents.js';
 import { resolvers } from './resolvers/index.js';
@@ -55,6 +57,8 @@ export type GatewayOptions = Pick<
   metrics?: Metrics;
   /** OpenTelemetry tracing; off when not given. */
   tracing?: Tracing;
+  /** Where shed requests are counted and logged, shared with admission (main.ts); built here when not given. */
+  shedReporter?: ShedReporter;
 };
 
 export type Gateway = YogaServerInstance<object, GatewayContext>;
@@ -69,6 +73,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
   const { services, caches } = createServices(options);
   const { security } = options;
+  const shedReporter =
+    options.shedReporter ??
+    createShedReporter({ metrics: metrics.admission, logger: options.logger });
   return createYoga<object, GatewayContext>({
     schema: createSchema<GatewayContext>({ typeDefs, resolvers }),
     context: createContextFactory({
@@ -109,6 +116,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       // Query limits (GraphQL Armor): checked at validation, before any resolver runs.
       ...useQueryLimits(security),
       useExplainedHttpErrors(),
+      // A tenth of the deadline: less cannot fetch the lists and then their books.
+      useShedLateRequests({
+        records,
+        reporter: shedReporter,
+        marginMs: options.requestDeadlineMs / 10,
+      }),
       useResponseNotes({ records }),
       useObservability({
         metrics,

@@ -28,6 +28,10 @@ export const REQUEST_ERRORS = {
     status: 400,
     message: 'Only trusted documents are accepted: send a documentId.',
   },
+  OVERLOADED: {
+    status: 503,
+    message: 'The gateway is busy; try again shortly.',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 export type RequestErrorCode = keyof typeof REQUEST_ERRORS;
 
@@ -88,11 +92,20 @@ export function errorResponse(
     headers,
   }: { message?: string; status?: number; headers?: Record<string, string> } = {},
 ): Response {
-  const body = {
-    errors: [{ message: message ?? REQUEST_ERRORS[code].message, extensions: { code } }],
-  };
-  return new Response(JSON.stringify(body), {
+  return new Response(errorBody(code, { message }), {
     status: status ?? REQUEST_ERRORS[code].status,
     headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
   });
+}
+
+/**
+ * The JSON body of a refusal: `{"errors":[{"message", "extensions":{"code"}}]}`.
+ * Apart from `errorResponse` for front steps that answer on Node's own response
+ * (and keep the bytes ready, like load shedding).
+ */
+export function errorBody(code: RequestErrorCode, { message }: { message?: string } = {}): string {
+  const body = {
+    errors: [{ message: message ?? REQUEST_ERRORS[code].message, extensions: { code } }],
+  };
+  return JSON.stringify(body);
 }

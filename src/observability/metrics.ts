@@ -1,5 +1,14 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ShedReason } from '../http/admission-decision.js';
 import type { MetricsSink } from './request-record.js';
+
+/** What admission control reports (src/http/admission.ts, shed-reporter.ts). */
+export type AdmissionMetrics = {
+  shed(reason: ShedReason): void;
+  inFlight(count: number): void;
+  /** Where the event-loop delay gauge reads from at each scrape (the admission's own reading). */
+  readEventLoopDelayFrom(read: () => number): void;
+};
 
 /** The gateway's Prometheus metrics, on a registry of their own. */
 export type Metrics = {
@@ -7,6 +16,7 @@ export type Metrics = {
   /** What request records feed: upstream calls, cache lookups, dropped items. */
   sink: MetricsSink;
   observeRequest(operation: string, seconds: number): void;
+  admission: AdmissionMetrics;
 };
 
 /**
@@ -49,6 +59,31 @@ export function createMetrics({ processMetrics = false } = {}): Metrics {
     registers: [registry],
   });
 
+  const shed = new Counter({
+    name: 'bff_requests_shed_total',
+    help: 'Requests answered 503 OVERLOADED without being served, by reason (in_flight, event_loop_delay, deadline).',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  // Every reason from the start, so a rate over a quiet period reads 0, not "no data".
+  for (const reason of ['in_flight', 'event_loop_delay', 'deadline'] satisfies ShedReason[]) {
+    shed.inc({ reason }, 0);
+  }
+  const inFlight = new Gauge({
+    name: 'bff_requests_in_flight',
+    help: 'Requests admitted and not finished (health, readiness and metrics not counted).',
+    registers: [registry],
+  });
+  let readLoopDelayMs: (() => number) | undefined;
+  new Gauge({
+    name: 'bff_event_loop_delay_seconds',
+    help: 'Mean event-loop delay over the last window, as admission control reads it.',
+    registers: [registry],
+    collect() {
+      if (readLoopDelayMs) this.set(readLoopDelayMs() / 1000);
+    },
+  });
+
   return {
     registry,
     sink: {
@@ -60,5 +95,10 @@ export function createMetrics({ processMetrics = false } = {}): Metrics {
       onCache: (name, result, count = 1) => cache.inc({ cache: name, result }, count),
     },
     observeRequest: (operation, seconds) => requestDuration.observe({ operation }, seconds),
+    admission: {
+      shed: (reason) => shed.inc({ reason }),
+      inFlight: (count) => inFlight.set(count),
+      readEventLoopDelayFrom: (read) => (readLoopDelayMs = read),
+    },
   };
 }
