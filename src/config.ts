@@ -145,6 +145,14 @@ const GlobalEnv = z.object({
     z.enum(['popular', 'none']).default('popular'),
     '`popular`: a signed-in user whose personal picks fail gets popular picks (reported); `none`: `null` plus the error',
   ),
+  MAX_IN_FLIGHT: doc(
+    count(100_000).default(100),
+    "requests served at once; past it, a request is answered 503 `OVERLOADED` with `Retry-After: 1` before any work. Size it to about 30 × the pod's CPUs (at ~3 ms of CPU per page, a full queue then waits ~300 ms of CPU, well inside the deadline). `/health`, `/ready` and `/metrics` are never counted; `0` turns the bound off",
+  ),
+  MAX_EVENT_LOOP_DELAY_MS: doc(
+    count(10_000).default(100),
+    'while the event loop runs this late (mean over 250 ms windows), new requests are answered 503 `OVERLOADED`: catches CPU pressure the in-flight bound does not (a throttled pod, heavy requests); `0` turns it off',
+  ),
   DRAIN_DELAY_MS: doc(
     orZero.default(0),
     "after SIGTERM, how long `/ready` answers 503 before the server stops accepting; set it to your load balancer's readiness period (e.g. `5000`)",
@@ -276,6 +284,11 @@ const Env = GlobalEnv.extend({
       },
       /** Every response goes out by then, with whatever resolved. */
       requestDeadlineMs: e.REQUEST_DEADLINE_MS,
+      /** Load shedding before any work: bounds on requests in flight and event-loop delay (0: off). */
+      admission: {
+        maxInFlight: e.MAX_IN_FLIGHT,
+        maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
+      },
       /** After SIGTERM: how long `/ready` says 503 before the server stops accepting. */
       drainDelayMs: e.DRAIN_DELAY_MS,
       /** After SIGTERM: the longest in-flight requests may take before the process exits anyway. */

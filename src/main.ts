@@ -7,7 +7,9 @@ import { startDemoServices, type DemoServices } from './demo/services.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createTracing } from './observability/tracing.js';
+import { createAdmission } from './http/admission.js';
 import { createGatewayServer } from './http/server.js';
+import { createShedReporter } from './http/shed-reporter.js';
 
 // The process: configuration, demo services when no upstreams are set, listening,
 // and an orderly shutdown. Everything else is built in app.ts.
@@ -36,16 +38,30 @@ if (upstreamUrls === null) {
 }
 
 const tracing = createTracing(config.observability);
+const metrics = createMetrics({ processMetrics: true });
+// Admission (in front of yoga) and the late-start check (inside it) shed into one
+// count and one log.
+const shedReporter = createShedReporter({ metrics: metrics.admission, logger });
+const admission = createAdmission({
+  ...config.admission,
+  metrics: metrics.admission,
+  reporter: shedReporter,
+});
 let draining = false;
 const gateway = createGateway({
   ...config,
   upstreamUrls,
   logger,
-  metrics: createMetrics({ processMetrics: true }),
+  metrics,
   tracing,
+  shedReporter,
   isReady: () => !draining,
 });
-const server = createGatewayServer(gateway, { limits: config.server, logger });
+const server = createGatewayServer(gateway, {
+  limits: config.server,
+  steps: [admission.step],
+  logger,
+});
 
 server.on('error', (error) => {
   logger.error(`Cannot listen on ${config.host ?? '*'}:${config.port}: ${error.message}`);
