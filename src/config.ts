@@ -147,11 +147,11 @@ const GlobalEnv = z.object({
   ),
   MAX_IN_FLIGHT: doc(
     count(100_000).default(100),
-    "requests served at once; past it, a request is answered 503 `OVERLOADED` with `Retry-After: 1` before any work. Size it to about 30 × the pod's CPUs (at ~3 ms of CPU per page, a full queue then waits ~300 ms of CPU, well inside the deadline). `/health`, `/ready` and `/metrics` are never counted; `0` turns the bound off",
+    "pages served at once by this process; past it, a request is answered 503 `OVERLOADED` (`Retry-After: 1`) before any work. 100 keeps a full core's queue near 200 ms of CPU (about 2 ms per page), well inside the deadline, while leaving room for slow upstreams; scale it with the pod's CPU below one core (e.g. 50 at `500m`). `/health`, `/ready` and `/metrics` are never counted; `0` turns the bound off",
   ),
   MAX_EVENT_LOOP_DELAY_MS: doc(
     count(10_000).default(100),
-    'while the event loop runs this late (mean over 250 ms windows), new requests are answered 503 `OVERLOADED`: catches CPU pressure the in-flight bound does not (a throttled pod, heavy requests); `0` turns it off',
+    'while the event loop runs this late (mean over 250 ms windows), new requests are answered 503 `OVERLOADED`: catches CPU pressure the in-flight bound misses (a throttled pod, a noisy neighbour, heavy requests). A saturated but healthy core runs about 50 ms late; `0` turns it off',
   ),
   DRAIN_DELAY_MS: doc(
     orZero.default(0),
