@@ -13,7 +13,7 @@ import {
   type Load,
   type ShedReason,
 } from '../src/http/admission-decision.js';
-import type { EventLoopDelay } from '../src/http/event-loop-delay.js';
+import { createEventLoopDelay, type EventLoopDelay } from '../src/http/event-loop-delay.js';
 import { createGatewayServer } from '../src/http/server.js';
 import { createShedReporter } from '../src/http/shed-reporter.js';
 import { silentLogger, type Logger } from '../src/logger.js';
@@ -85,6 +85,20 @@ describe('the late-start decision', () => {
   ];
   it.each(cases)('%s', (_name, input, expected) => {
     expect(tooLateToStart(input)).toBe(expected);
+  });
+});
+
+describe('the event-loop delay reading', () => {
+  it('reads a loop that was blocked as late, once its window is over', async () => {
+    const delay = createEventLoopDelay({ windowMs: 50 });
+    try {
+      const blockedUntil = performance.now() + 200;
+      while (performance.now() < blockedUntil); // Blocks the loop, as a long task would.
+      await new Promise((resolve) => setTimeout(resolve, 20)); // Lets the sampling timer run.
+      expect(delay.currentMs()).toBeGreaterThan(0);
+    } finally {
+      delay.close();
+    }
   });
 });
 
