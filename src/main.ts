@@ -42,11 +42,6 @@ const metrics = createMetrics({ processMetrics: true });
 // Admission (in front of yoga) and the late-start check (inside it) shed into one
 // count and one log.
 const shedReporter = createShedReporter({ metrics: metrics.admission, logger });
-const admission = createAdmission({
-  ...config.admission,
-  metrics: metrics.admission,
-  reporter: shedReporter,
-});
 let draining = false;
 const gateway = createGateway({
   ...config,
@@ -56,6 +51,12 @@ const gateway = createGateway({
   tracing,
   shedReporter,
   isReady: () => !draining,
+});
+// Built after the gateway, so building it is not read as event-loop delay.
+const admission = createAdmission({
+  ...config.admission,
+  metrics: metrics.admission,
+  reporter: shedReporter,
 });
 const server = createGatewayServer(gateway, {
   limits: config.server,
