@@ -91,10 +91,12 @@ describe('the late-start decision', () => {
 describe('the event-loop delay reading', () => {
   it('reads a loop that was blocked as late, once its window is over', async () => {
     const delay = createEventLoopDelay({ windowMs: 50 });
+    const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     try {
+      await tick(30); // Node's sampling timer records from its second run on.
       const blockedUntil = performance.now() + 200;
       while (performance.now() < blockedUntil); // Blocks the loop, as a long task would.
-      await new Promise((resolve) => setTimeout(resolve, 20)); // Lets the sampling timer run.
+      await tick(20); // Lets the sampling timer run.
       expect(delay.currentMs()).toBeGreaterThan(0);
     } finally {
       delay.close();

@@ -99,9 +99,9 @@ export function errorResponse(
 }
 
 /**
- * The JSON body of a refusal: `{"errors":[{"message", "extensions":{"code"}}]}`.
- * Apart from `errorResponse` for front steps that answer on Node's own response
- * (and keep the bytes ready, like load shedding).
+ * The body of `errorResponse`, `{"errors":[{"message","extensions":{"code"}}]}`,
+ * on its own: for front steps that write Node's response directly and build the
+ * bytes once (load shedding).
  */
 export function errorBody(code: RequestErrorCode, { message }: { message?: string } = {}): string {
   const body = {

@@ -1,8 +1,9 @@
 // Whether a request is admitted, as pure decisions: admission.ts and
 // use-shed-late-requests.ts act on them; the tests read them as tables.
 
-/** Why a request was shed, as metrics and logs name it. */
-export type ShedReason = 'in_flight' | 'event_loop_delay' | 'deadline';
+/** Why a request is shed, as metrics and logs name it. */
+export const SHED_REASONS = ['in_flight', 'event_loop_delay', 'deadline'] as const;
+export type ShedReason = (typeof SHED_REASONS)[number];
 
 /** The bounds admission enforces; `0` turns one off. */
 export type AdmissionLimits = {

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ShedReason } from '../http/admission-decision.js';
+import { SHED_REASONS, type ShedReason } from '../http/admission-decision.js';
 import type { MetricsSink } from './request-record.js';
 
 /** What admission control reports (src/http/admission.ts, shed-reporter.ts). */
@@ -61,14 +61,12 @@ export function createMetrics({ processMetrics = false } = {}): Metrics {
 
   const shed = new Counter({
     name: 'bff_requests_shed_total',
-    help: 'Requests answered 503 OVERLOADED without being served, by reason (in_flight, event_loop_delay, deadline).',
+    help: `Requests answered 503 OVERLOADED without being served, by reason (${SHED_REASONS.join(', ')}).`,
     labelNames: ['reason'],
     registers: [registry],
   });
   // Every reason from the start, so a rate over a quiet period reads 0, not "no data".
-  for (const reason of ['in_flight', 'event_loop_delay', 'deadline'] satisfies ShedReason[]) {
-    shed.inc({ reason }, 0);
-  }
+  for (const reason of SHED_REASONS) shed.inc({ reason }, 0);
   const inFlight = new Gauge({
     name: 'bff_requests_in_flight',
     help: 'Requests admitted and not finished (health, readiness and metrics not counted).',
