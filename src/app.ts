@@ -12,8 +12,9 @@ import { EXAMPLE_QUERY } from './graphiql.js';
 import { createUpstreamClient } from './http/upstream-client.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
-import { createRequestRecords } from './observability/request-record.js';
+import { createRequestRecords, type RequestRecords } from './observability/request-record.js';
 import { createTracing, type Tracing } from './observability/tracing.js';
+import { useCacheControl } from './plugins/use-cache-control.js';
 import { useCompiledExecution } from './plugins/use-compiled-execution.js';
 import { useExplainedHttpErrors } from './plugins/use-explained-http-errors.js';
 import { useIntrospectionSwitch } from './plugins/use-introspection-switch.js';
@@ -44,6 +45,7 @@ export type GatewayOptions = Pick<
   | 'security'
   | 'promoCache'
   | 'catalogCache'
+  | 'popularPicksTtlMs'
   | 'fallbacks'
   | 'observability'
 > & {
@@ -55,6 +57,11 @@ export type GatewayOptions = Pick<
   metrics?: Metrics;
   /** OpenTelemetry tracing; off when not given. */
   tracing?: Tracing;
+  /**
+   * Each request's record; built here when not given. Given when something in
+   * front of yoga reads them after the response (the page cache, main.ts).
+   */
+  records?: RequestRecords;
 };
 
 export type Gateway = YogaServerInstance<object, GatewayContext>;
@@ -62,11 +69,13 @@ export type Gateway = YogaServerInstance<object, GatewayContext>;
 /** Builds the gateway as a fetch handler. It never listens: see main.ts. */
 export function createGateway(options: GatewayOptions): Gateway {
   const metrics = options.metrics ?? createMetrics();
-  const records = createRequestRecords({
-    requestDeadlineMs: options.requestDeadlineMs,
-    metrics: metrics.sink,
-    tracer: (options.tracing ?? createTracing({})).tracer,
-  });
+  const records =
+    options.records ??
+    createRequestRecords({
+      requestDeadlineMs: options.requestDeadlineMs,
+      metrics: metrics.sink,
+      tracer: (options.tracing ?? createTracing({})).tracer,
+    });
   const { services, caches } = createServices(options);
   const { security } = options;
   return createYoga<object, GatewayContext>({
@@ -78,6 +87,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       verifyViewer: createViewerVerifier({ ...options.auth, logger: options.logger }),
       records,
       catalogTimeoutMs: options.policies.catalog.timeoutMs,
+      popularPicksTtlMs: options.popularPicksTtlMs,
     }),
     logging: options.logger,
     // Never expose internals, whatever NODE_ENV says: details go to the log.
@@ -110,6 +120,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       ...useQueryLimits(security),
       useExplainedHttpErrors(),
       useResponseNotes({ records }),
+      useCacheControl({ records }),
       useObservability({
         metrics,
         records,

@@ -28,6 +28,8 @@ export type GatewayContext = {
   lists: ListGate;
   /** The request's deadline, cancellation, trace and everything it did (request-record.ts). */
   record: RequestRecord;
+  /** Freshness of popular picks whose service sent no Cache-Control max-age. */
+  popularPicksTtlMs: number;
 };
 
 /** Options of `createContextFactory`: the long-lived parts every request shares. */
@@ -39,6 +41,11 @@ export type ContextFactoryOptions = {
   records: RequestRecords;
   /** The catalog's own timeout: a book batch is never held past deadline − this. */
   catalogTimeoutMs: number;
+  /**
+   * Freshness of popular picks whose service sent no Cache-Control max-age.
+   * Default 0: unknown freshness, so answers showing them are not reused.
+   */
+  popularPicksTtlMs?: number;
 };
 
 /** The one place where layers are wired together, once per request. */
@@ -49,6 +56,7 @@ export function createContextFactory({
   verifyViewer,
   records,
   catalogTimeoutMs,
+  popularPicksTtlMs = 0,
 }: ContextFactoryOptions) {
   return async ({ request }: Pick<YogaInitialContext, 'request'>): Promise<GatewayContext> => {
     const record = records.of(request);
@@ -69,6 +77,7 @@ export function createContextFactory({
       },
       lists,
       record,
+      popularPicksTtlMs,
     };
   };
 }

@@ -6,7 +6,9 @@ import { ConfigError, loadConfig } from './config.js';
 import { startDemoServices, type DemoServices } from './demo/services.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './observability/metrics.js';
+import { createRequestRecords } from './observability/request-record.js';
 import { createTracing } from './observability/tracing.js';
+import { createPageCache } from './http/page-cache.js';
 import { createGatewayServer } from './http/server.js';
 
 // The process: configuration, demo services when no upstreams are set, listening,
@@ -36,16 +38,39 @@ if (upstreamUrls === null) {
 }
 
 const tracing = createTracing(config.observability);
+const metrics = createMetrics({ processMetrics: true });
+// Shared by yoga and the page cache, which reads what each answer used after it.
+const records = createRequestRecords({
+  requestDeadlineMs: config.requestDeadlineMs,
+  metrics: metrics.sink,
+  tracer: tracing.tracer,
+});
 let draining = false;
 const gateway = createGateway({
   ...config,
   upstreamUrls,
   logger,
-  metrics: createMetrics({ processMetrics: true }),
+  metrics,
   tracing,
+  records,
   isReady: () => !draining,
 });
-const server = createGatewayServer(gateway, { limits: config.server, logger });
+const server = createGatewayServer(gateway, {
+  limits: config.server,
+  logger,
+  steps: [
+    // Last: admission control and rate limits, when present, run before it.
+    createPageCache({
+      gateway,
+      records,
+      ...config.pageCache,
+      maxBodyBytes: config.security.maxBodyBytes,
+      metrics: metrics.pageCache,
+      serverTiming: config.observability.serverTiming,
+      logger,
+    }),
+  ],
+});
 
 server.on('error', (error) => {
   logger.error(`Cannot listen on ${config.host ?? '*'}:${config.port}: ${error.message}`);

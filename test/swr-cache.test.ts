@@ -47,13 +47,16 @@ function setup(
 const failure = () => new UpstreamError('promo', 'UPSTREAM_UNAVAILABLE', 'down');
 
 describe('shared promo cache (stale-while-revalidate, stale-if-error)', () => {
-  it('serves a fresh value without loading again', async () => {
+  it('serves a fresh value without loading again, saying how long it stays fresh', async () => {
     const { cache, loads, prime, advance } = setup();
-    expect(await prime('v1')).toEqual({ value: 'v1', freshness: { state: 'fresh', ageMs: 0 } });
+    expect(await prime('v1')).toEqual({
+      value: 'v1',
+      freshness: { state: 'fresh', ageMs: 0, freshForMs: 1000 },
+    });
     advance(500);
     expect(await cache.get(call())).toEqual({
       value: 'v1',
-      freshness: { state: 'fresh', ageMs: 500 },
+      freshness: { state: 'fresh', ageMs: 500, freshForMs: 500 },
     });
     expect(loads).toHaveLength(1);
   });

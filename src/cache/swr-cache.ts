@@ -3,9 +3,9 @@ import type { CallOptions } from '../http/upstream-client.js';
 import type { Logger } from '../logger.js';
 import type { ServiceName } from '../upstreams/registry.js';
 
-/** How old a served value is, and why it was served stale. */
+/** How old a served value is, how long a fresh one stays fresh, and why it was served stale. */
 export type Freshness =
-  | { state: 'fresh'; ageMs: number }
+  | { state: 'fresh'; ageMs: number; freshForMs: number }
   | { state: 'stale'; ageMs: number; reason: 'revalidating' | 'upstream_failed' };
 
 export type Cached<T> = { value: T; freshness: Freshness };
@@ -58,7 +58,9 @@ export function createSwrCache<T>({
         const lifetime = maxAgeMs ?? ttlMs;
         const storedAt = now();
         if (lifetime > 0) entry = { value, storedAt, freshUntil: storedAt + lifetime };
-        return { value, freshness: { state: 'fresh', ageMs: 0 } } as const;
+        // A value not kept (no-store, or no lifetime) is fresh for no time at all.
+        const freshForMs = Math.max(0, lifetime);
+        return { value, freshness: { state: 'fresh', ageMs: 0, freshForMs } } as const;
       })
       .finally(() => {
         inflight = undefined;
@@ -81,7 +83,11 @@ export function createSwrCache<T>({
       if (current && at < current.freshUntil) {
         return {
           value: current.value,
-          freshness: { state: 'fresh', ageMs: at - current.storedAt },
+          freshness: {
+            state: 'fresh',
+            ageMs: at - current.storedAt,
+            freshForMs: current.freshUntil - at,
+          },
         };
       }
       if (current && at < current.freshUntil + staleWhileRevalidateMs) {

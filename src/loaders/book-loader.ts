@@ -37,9 +37,15 @@ export function createBookLoader({ catalog, call, cache, gate }: BookLoaderOptio
       const missing: string[] = [];
       for (const id of ids) {
         const book = cache?.get(id);
-        if (book) found.set(id, book);
-        else missing.push(id);
+        if (book) {
+          found.set(id, book);
+          // An answer showing this book is good for as long as the cache keeps it.
+          record.limitMaxAge(cache?.getRemainingTTL(id) ?? 0);
+        } else missing.push(id);
       }
+      // Fetched books are as fresh as the cache would keep them; with the cache
+      // off, book details are not to be shared across requests at all.
+      if (missing.length > 0) record.limitMaxAge(cache?.ttl ?? 0);
       if (cache) {
         // Server-Timing names the catalog once: a hit when no call was needed,
         // else the call itself.

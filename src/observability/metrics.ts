@@ -1,5 +1,5 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { MetricsSink } from './request-record.js';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CacheResult, MetricsSink } from './request-record.js';
 
 /** The gateway's Prometheus metrics, on a registry of their own. */
 export type Metrics = {
@@ -7,6 +7,14 @@ export type Metrics = {
   /** What request records feed: upstream calls, cache lookups, dropped items. */
   sink: MetricsSink;
   observeRequest(operation: string, seconds: number): void;
+  /** What the anonymous page cache reports (http/page-cache.ts). */
+  pageCache: PageCacheMetrics;
+};
+
+/** Page cache lookups (as `bff_cache_events_total{cache="page"}`) and the bytes it holds. */
+export type PageCacheMetrics = {
+  lookup(result: CacheResult): void;
+  storedBytes(bytes: number): void;
 };
 
 /**
@@ -48,6 +56,11 @@ export function createMetrics({ processMetrics = false } = {}): Metrics {
     labelNames: ['service'],
     registers: [registry],
   });
+  const pageBytes = new Gauge({
+    name: 'bff_page_cache_bytes',
+    help: 'Bytes held by the anonymous page cache (bodies and keys).',
+    registers: [registry],
+  });
 
   return {
     registry,
@@ -60,5 +73,9 @@ export function createMetrics({ processMetrics = false } = {}): Metrics {
       onCache: (name, result, count = 1) => cache.inc({ cache: name, result }, count),
     },
     observeRequest: (operation, seconds) => requestDuration.observe({ operation }, seconds),
+    pageCache: {
+      lookup: (result) => cache.inc({ cache: 'page', result }),
+      storedBytes: (bytes) => pageBytes.set(bytes),
+    },
   };
 }

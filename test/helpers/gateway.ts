@@ -52,6 +52,7 @@ export type TestGatewayOverrides = {
   requestDeadlineMs?: number;
   promoCache?: Partial<Config['promoCache']>;
   catalogCache?: Partial<Config['catalogCache']>;
+  popularPicksTtlMs?: number;
   fallbacks?: Partial<Config['fallbacks']>;
   security?: Partial<Config['security']>;
   auth?: Partial<Config['auth']>;
@@ -85,6 +86,7 @@ export function testGatewayOptions(
     observability: { ...defaults.observability, ...overrides.observability },
     promoCache: { ...defaults.promoCache, ...overrides.promoCache },
     catalogCache: { ...defaults.catalogCache, ...overrides.catalogCache },
+    popularPicksTtlMs: overrides.popularPicksTtlMs ?? defaults.popularPicksTtlMs,
     fallbacks: { ...defaults.fallbacks, ...overrides.fallbacks },
     logger: overrides.logger ?? silentLogger,
   };
