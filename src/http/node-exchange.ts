@@ -5,16 +5,30 @@ import { pipeline } from 'node:stream/promises';
 // Moving bytes between Node's request/response and the fetch API's, for a front
 // step that reads the body itself and then hands the request to yoga.
 
-/** The request's body, up to `maxBytes` (the caller checked Content-Length already). */
-export async function readRequestBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.byteLength;
-    if (size > maxBytes) throw new RangeError(`request body over ${maxBytes} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size);
+/**
+ * The request's body, up to `maxBytes` (the caller checked Content-Length
+ * already). Read with events rather than an async iterator: it is on the path of
+ * every cached POST, and the iterator's machinery showed in its profile.
+ */
+export function readRequestBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let complete = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size > maxBytes) req.destroy(new RangeError(`request body over ${maxBytes} bytes`));
+      else chunks.push(chunk);
+    });
+    req.once('end', () => {
+      complete = true;
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    });
+    req.once('error', reject);
+    req.once('close', () => {
+      if (!complete) reject(new Error('the client went away before sending its whole body'));
+    });
+  });
 }
 
 /** The request's headers as sent (repeated headers kept), for a fetch `Request`. */
