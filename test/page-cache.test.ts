@@ -371,6 +371,36 @@ describe('anonymous page cache', () => {
     expect(picks()).toBe(before + 1);
   });
 
+  it('keeps serving the expired page when its refresh fails, until the window ends', async () => {
+    let clock = 1_000_000;
+    let healthy = true;
+    const popular = recommendationsHandler();
+    const server = await startCachedServer({
+      pageCache: { ttlMs: 5_000, staleWhileRevalidateMs: 5_000 },
+      now: () => clock,
+      handlers: {
+        recommendations: (req, res, url) =>
+          healthy ? popular(req, res, url) : sendJson(res, { error: 'down' }, 500),
+      },
+    });
+    const first = await (await postPage(server)).text();
+    healthy = false;
+    clock += 6_000;
+    const picks = () => server.upstreams.recommendations.requests.length;
+    const before = picks();
+    const stale = await postPage(server);
+    expect(cacheTiming(stale)).toBe('stale');
+    expect(await stale.text()).toBe(first);
+    await vi.waitFor(() => expect(picks()).toBeGreaterThan(before));
+    const again = await postPage(server);
+    expect(cacheTiming(again)).toBe('stale');
+    expect(await again.text()).toBe(first);
+    clock += 5_000;
+    const expired = await postPage(server);
+    expect(cacheTiming(expired)).toBe('miss');
+    expect(expired.headers.get('cache-control')).toBe('private, no-store');
+  });
+
   it('counts hits, misses and stored bytes in the metrics', async () => {
     const server = await startCachedServer();
     await postPage(server);

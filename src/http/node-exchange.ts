@@ -67,5 +67,10 @@ export async function writeResponse(res: ServerResponse, response: Response): Pr
     res.end();
     return;
   }
-  await pipeline(Readable.from(response.body as unknown as AsyncIterable<Uint8Array>), res);
+  try {
+    await pipeline(Readable.from(response.body as unknown as AsyncIterable<Uint8Array>), res);
+  } catch {
+    // The client went away, or the body failed half-way: nothing more can be
+    // said on this response (pipeline has destroyed it).
+  }
 }

@@ -67,7 +67,8 @@ const PER_RESPONSE = new Set([
  * its answer is stored only when complete and fresh (page-lifetime.ts), for no
  * longer than the freshest data in it allows. Stored answers go out with
  * `Cache-Control: public`, `ETag` (and 304), `Age` and `Vary`; an expired one is
- * served for `staleWhileRevalidateMs` while a single refresh runs.
+ * served for `staleWhileRevalidateMs` while a single refresh runs. Concurrent
+ * misses are not merged: each keeps its own deadline.
  */
 export function createPageCache({
   gateway,
@@ -84,8 +85,9 @@ export function createPageCache({
   endpoint = '/graphql',
 }: PageCacheOptions): FrontStep {
   if (ttlMs === 0 || maxBytes === 0) return () => false;
-  /** Runs per key in flight (a miss or a refresh): later requests wait for it, then share its page. */
-  const inflight = new Map<string, Promise<StoredPage | undefined>>();
+  metrics.trackStoredBytes(() => store.bytes);
+  /** Keys being refreshed in the background: one refresh per key at a time. */
+  const refreshing = new Set<string>();
 
   /** Runs one request through yoga; stores its answer when it may be reused. */
   async function run(
@@ -113,24 +115,13 @@ export function createPageCache({
       replay,
     };
     await store.set(key, page);
-    metrics.storedBytes(store.bytes);
     return { response, page };
-  }
-
-  /** Shares one run per key among concurrent requests. */
-  function single<T extends { page: StoredPage | undefined }>(key: string, work: Promise<T>) {
-    const page = work.then(
-      ({ page }) => page,
-      () => undefined,
-    );
-    inflight.set(key, page);
-    void page.finally(() => inflight.delete(key));
-    return work;
   }
 
   /** A refresh in the background for an expired page; one per key at a time. */
   function revalidate(key: string, replay: Replay): void {
-    if (inflight.has(key)) return;
+    if (refreshing.has(key)) return;
+    refreshing.add(key);
     const request = new gateway.fetchAPI.Request(replay.url, {
       method: replay.method,
       headers: {
@@ -139,12 +130,13 @@ export function createPageCache({
       },
       body: asBody(replay.body),
     });
-    single(key, run(key, request, replay))
+    run(key, request, replay)
       .then(({ response, page }) => {
         // Nobody reads the answer of a failed refresh: free it.
         if (page === undefined) void response.body?.cancel().catch(() => {});
       })
-      .catch((error: unknown) => logger.warn(`Page refresh failed: ${String(error)}`));
+      .catch((error: unknown) => logger.warn(`Page refresh failed: ${String(error)}`))
+      .finally(() => refreshing.delete(key));
   }
 
   /** Sends a stored page: 304 when the client holds it already. */
@@ -217,17 +209,8 @@ export function createPageCache({
       send(req, res, found, result);
       return true;
     }
-    // Another request is computing this very page: share its answer if stored.
-    const pending = inflight.get(key);
-    if (pending) {
-      const shared = await pending;
-      if (shared) {
-        metrics.lookup('hit');
-        send(req, res, shared, 'hit');
-        return true;
-      }
-    }
-
+    // Concurrent misses of one key each run: waiting for another request's run
+    // would break this one's deadline whenever that answer cannot be stored.
     metrics.lookup('miss');
     const request = new gateway.fetchAPI.Request(url.href, {
       method,
@@ -235,7 +218,7 @@ export function createPageCache({
       body: asBody(body),
       signal: clientGone(res),
     });
-    const { response, page } = await single(key, run(key, request, replay));
+    const { response, page } = await run(key, request, replay);
     if (page) {
       send(req, res, page, 'miss', response);
       return true;

@@ -54,6 +54,9 @@ export function createMemoryPageStore({
 }: MemoryPageStoreOptions): PageStore {
   const pages = new LRUCache<string, StoredPage>({
     maxSize: maxBytes,
+    // Expired pages leave at once, so memory and the bytes metric stay honest
+    // (one timer per stored page: stores are rare, once per page lifetime).
+    ttlAutopurge: true,
     sizeCalculation: (page, key) =>
       page.body.byteLength + (page.replay.body?.byteLength ?? 0) + key.length + OVERHEAD_BYTES,
   });

@@ -14,7 +14,8 @@ export type Metrics = {
 /** Page cache lookups (as `bff_cache_events_total{cache="page"}`) and the bytes it holds. */
 export type PageCacheMetrics = {
   lookup(result: CacheResult): void;
-  storedBytes(bytes: number): void;
+  /** Where the bytes held are read at each scrape. */
+  trackStoredBytes(read: () => number): void;
 };
 
 /**
@@ -56,10 +57,14 @@ export function createMetrics({ processMetrics = false } = {}): Metrics {
     labelNames: ['service'],
     registers: [registry],
   });
-  const pageBytes = new Gauge({
+  let readPageBytes = () => 0;
+  new Gauge({
     name: 'bff_page_cache_bytes',
     help: 'Bytes held by the anonymous page cache (bodies and keys).',
     registers: [registry],
+    collect(this: Gauge) {
+      this.set(readPageBytes());
+    },
   });
 
   return {
@@ -75,7 +80,9 @@ export function createMetrics({ processMetrics = false } = {}): Metrics {
     observeRequest: (operation, seconds) => requestDuration.observe({ operation }, seconds),
     pageCache: {
       lookup: (result) => cache.inc({ cache: 'page', result }),
-      storedBytes: (bytes) => pageBytes.set(bytes),
+      trackStoredBytes: (read) => {
+        readPageBytes = read;
+      },
     },
   };
 }
