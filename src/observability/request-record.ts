@@ -1,9 +1,9 @@
-import { ROOT_CONTEXT, trace, type Context, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, type Context, type Tracer } from '@opentelemetry/api';
 import type { OperationTypeNode } from 'graphql';
 import type { UpstreamErrorCode } from '../errors/vocabulary.js';
 import type { ServiceName } from '../upstreams/registry.js';
 import { requestIdOf } from './request-id.js';
-import { extractTraceContext } from './tracing.js';
+import { extractTraceContext, TRACING_OFF } from './tracing.js';
 
 /** How an upstream call ended, as metrics and Server-Timing name it. */
 export type CallOutcome =
@@ -97,7 +97,7 @@ export class RequestRecord {
     deadlineMs = Infinity,
     signal,
     metrics = silentSink,
-    tracer = trace.getTracer('noop'),
+    tracer = TRACING_OFF,
   }: {
     deadlineMs?: number;
     signal?: AbortSignal;
