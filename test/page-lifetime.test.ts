@@ -6,6 +6,7 @@ import { reusableForMs, type AnswerFacts } from '../src/http/page-lifetime.js';
 const complete: AnswerFacts = {
   status: 200,
   contentType: 'application/graphql-response+json; charset=utf-8',
+  setsCookie: false,
   operation: OperationTypeNode.QUERY,
   errors: false,
   incremental: false,
@@ -29,6 +30,7 @@ describe('how long an answer may be reused', () => {
     ['not when nothing executed', { operation: undefined }, 0],
     ['not a refusal', { status: 400 }, 0],
     ['not HTML (GraphiQL)', { contentType: 'text/html' }, 0],
+    ['not one that sets a cookie', { setsCookie: true }, 0],
   ])('%s', (_name, change, expected) => {
     expect(reusableForMs({ ...complete, ...change }, 10_000)).toBe(expected);
   });

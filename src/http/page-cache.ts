@@ -114,7 +114,12 @@ export function createPageCache({
       staleUntil: startedAt + lifetimeMs + staleWhileRevalidateMs,
       replay,
     };
-    await store.set(key, page);
+    try {
+      await store.set(key, page);
+    } catch (error) {
+      // A store that cannot keep it (a shared level down) costs the reuse, not the answer.
+      logger.warn(`Page cache store failed: ${String(error)}`);
+    }
     return { response, page };
   }
 

@@ -5,6 +5,8 @@ import type { RequestRecord } from '../observability/request-record.js';
 export type AnswerFacts = {
   status: number;
   contentType: string | null;
+  /** A `Set-Cookie` on the answer: it belongs to one client. */
+  setsCookie: boolean;
   /** From the request's record (use-cache-control.ts, the fallbacks, the caches). */
   operation: OperationTypeNode | undefined;
   errors: boolean;
@@ -20,6 +22,7 @@ export function answerFacts(response: Response, record: RequestRecord): AnswerFa
   return {
     status: response.status,
     contentType: response.headers.get('content-type'),
+    setsCookie: response.headers.has('set-cookie'),
     operation: record.answer.operation,
     errors: record.answer.errors,
     incremental: record.answer.incremental,
@@ -31,14 +34,15 @@ export function answerFacts(response: Response, record: RequestRecord): AnswerFa
 
 /**
  * How long an answer may be reused, in ms; 0: not at all. Only a complete
- * answer to a query is stored: status 200, single JSON result, no errors, no
- * stale value, no fallback; and never for longer than the freshest data in it
+ * answer to a query is stored: status 200, single JSON result, no cookie set,
+ * no errors, no stale value, no fallback; and never for longer than the freshest data in it
  * allows, nor than `capMs`.
  */
 export function reusableForMs(facts: AnswerFacts, capMs: number): number {
   const complete =
     facts.status === 200 &&
     /^application\/(graphql-response\+)?json\b/.test(facts.contentType ?? '') &&
+    !facts.setsCookie &&
     facts.operation === OperationTypeNode.QUERY &&
     !facts.errors &&
     !facts.incremental &&
