@@ -1,4 +1,4 @@
-import { getOperationAST } from 'graphql';
+import { getOperationAST, OperationTypeNode } from 'graphql';
 import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import type { RequestRecords } from '../observability/request-record.js';
 
@@ -24,7 +24,11 @@ export function useCacheControl({ records }: CacheControlOptions): Plugin {
     onExecute({ args }) {
       const { request } = args.contextValue as YogaInitialContext;
       const { answer } = records.of(request);
-      answer.operation = getOperationAST(args.document, args.operationName)?.operation;
+      const operation = getOperationAST(args.document, args.operationName)?.operation;
+      // A batch is only as shareable as its least shareable operation.
+      if (answer.operation === undefined || answer.operation === OperationTypeNode.QUERY) {
+        answer.operation = operation;
+      }
       return {
         onExecuteDone({ result }) {
           if (Symbol.asyncIterator in result) answer.incremental = true;
