@@ -8,6 +8,7 @@ import { silentLogger } from '../src/logger.js';
 import { createMetrics } from '../src/observability/metrics.js';
 import { createRequestRecords } from '../src/observability/request-record.js';
 import { createTracing } from '../src/observability/tracing.js';
+import { documentId } from '../src/trusted-documents.js';
 import {
   perService,
   perServiceAsync,
@@ -297,6 +298,21 @@ describe('anonymous page cache', () => {
     const simple = await get({});
     expect(simple.status).toBe(403);
     expect(simple.headers.get('cache-control')).toBe('private, no-store');
+  });
+
+  it('gives a hit only to a request trusted documents would accept', async () => {
+    const id = documentId(HOMEPAGE_QUERY);
+    const server = await startCachedServer({
+      security: { trustedDocuments: { mode: 'enforce', manifest: { [id]: HOMEPAGE_QUERY } } },
+    });
+    const byId = JSON.stringify({ documentId: id });
+    await postPage(server, { body: byId });
+    expect(cacheTiming(await postPage(server, { body: byId }))).toBe('hit');
+    for (let i = 0; i < 2; i++) {
+      const asText = await postPage(server);
+      expect(asText.status).toBe(400);
+      expect(asText.headers.get('cache-control')).toBe('private, no-store');
+    }
   });
 
   it('is off with PAGE_CACHE_TTL_MS=0: every page calls the upstreams and stays private', async () => {
