@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createGateway } from '../src/app.js';
+import { signToken } from '../src/auth.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { createPageCache } from '../src/http/page-cache.js';
 import { createGatewayServer } from '../src/http/server.js';
@@ -17,6 +18,7 @@ import {
 } from '../src/upstreams/registry.js';
 import {
   HOMEPAGE_QUERY,
+  TEST_SECRET,
   testGatewayOptions,
   type TestGatewayOverrides,
 } from './helpers/gateway.js';
@@ -28,8 +30,6 @@ import {
   recommendationsHandler,
 } from './helpers/fixtures.js';
 import { sendJson, startUpstream, type Handler, type Upstream } from './helpers/upstream.js';
-import { signToken } from '../src/auth.js';
-import { TEST_SECRET } from './helpers/gateway.js';
 
 // The anonymous page cache, through a real listening server (Node's HTTP server
 // with the front step, as main.ts builds it) and real loopback upstreams whose
