@@ -20,6 +20,7 @@ import {
   createMemoryPersistedQueryStore,
   type PersistedQueryStore,
 } from './persisted/persisted-query-store.js';
+import { createSharedPersistedQueryStore } from './persisted/shared-persisted-query-store.js';
 import { useAllowCrossOrigin } from './plugins/use-allow-cross-origin.js';
 import { useCompressResponses } from './plugins/use-compress-responses.js';
 import { useCsrfPrevention } from './plugins/use-csrf-prevention.js';
@@ -165,11 +166,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       ...(security.csrfPrevention ? [useCsrfPrevention()] : []),
       useTrustedDocuments({
         ...security.trustedDocuments,
-        store:
-          options.persistedQueryStore ??
-          (security.trustedDocuments.storeMaxBytes > 0
-            ? createMemoryPersistedQueryStore({ maxBytes: security.trustedDocuments.storeMaxBytes })
-            : null),
+        store: options.persistedQueryStore ?? persistedQueryStore(options, metrics),
         logger: options.logger,
       }),
       useIntrospectionSwitch({ enabled: security.introspection }),
@@ -273,4 +270,25 @@ export function createServices(
         : null,
   };
   return { services, caches };
+}
+
+// Private helpers.
+
+/**
+ * Where APQ registrations live: memory bounded by bytes, with Redis behind it
+ * when the gateway runs with one; `null` when APQ is off (`APQ_CACHE_MAX_BYTES=0`).
+ */
+function persistedQueryStore(
+  { security, redisConnection }: Pick<GatewayOptions, 'security' | 'redisConnection'>,
+  metrics: Metrics,
+): PersistedQueryStore | null {
+  const { storeMaxBytes } = security.trustedDocuments;
+  if (storeMaxBytes === 0) return null;
+  const memory = createMemoryPersistedQueryStore({ maxBytes: storeMaxBytes });
+  if (!redisConnection) return memory;
+  return createSharedPersistedQueryStore({
+    memory,
+    connection: redisConnection,
+    onInvalid: () => metrics.shared.invalidValue('persisted_query'),
+  });
 }

@@ -9,6 +9,8 @@ import { createMetrics } from './observability/metrics.js';
 import { createAdmission } from './http/admission.js';
 import { limitAnonymousPages } from './http/limit-anonymous-pages.js';
 import { createPageCache } from './http/page-cache.js';
+import { createMemoryPageStore } from './http/page-store.js';
+import { createSharedPageStore } from './http/shared-page-store.js';
 import { createGatewayServer } from './http/server.js';
 import { createShedReporter } from './http/shed-reporter.js';
 import { createRequestRecords } from './observability/request-record.js';
@@ -99,6 +101,14 @@ const server = createGatewayServer(gateway, {
       gateway,
       records,
       ...config.pageCache,
+      // With Redis, every replica serves the pages any of them stored.
+      ...(redisConnection && {
+        store: createSharedPageStore({
+          memory: createMemoryPageStore({ maxBytes: config.pageCache.maxBytes }),
+          connection: redisConnection,
+          metrics: metrics.shared,
+        }),
+      }),
       maxBodyBytes: config.security.maxBodyBytes,
       metrics: metrics.pageCache,
       serverTiming: config.observability.serverTiming,

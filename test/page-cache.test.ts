@@ -4,6 +4,8 @@ import { createGateway } from '../src/app.js';
 import { signToken } from '../src/auth.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { createPageCache } from '../src/http/page-cache.js';
+import { createMemoryPageStore, type PageStore } from '../src/http/page-store.js';
+import { createSharedPageStore } from '../src/http/shared-page-store.js';
 import { createGatewayServer } from '../src/http/server.js';
 import { silentLogger } from '../src/logger.js';
 import { createMetrics } from '../src/observability/metrics.js';
@@ -29,6 +31,7 @@ import {
   PROMOTIONS,
   recommendationsHandler,
 } from './helpers/fixtures.js';
+import { connected, useRedis } from './helpers/redis.js';
 import { sendJson, startUpstream, type Handler, type Upstream } from './helpers/upstream.js';
 
 // The anonymous page cache, through a real listening server (Node's HTTP server
@@ -54,6 +57,8 @@ async function startCachedServer(
     handlers?: Partial<Record<ServiceName, Handler>>;
     pageCache?: Partial<Config['pageCache']>;
     now?: () => number;
+    /** Where pages are kept; default: this process's memory. */
+    store?: PageStore;
   } = {},
 ): Promise<CachedServer> {
   const healthy: PerService<Handler> = {
@@ -89,6 +94,7 @@ async function startCachedServer(
         metrics: metrics.pageCache,
         logger: silentLogger,
         ...(options.now && { now: options.now }),
+        ...(options.store && { store: options.store }),
       }),
     ],
   });
@@ -427,5 +433,73 @@ describe('anonymous page cache', () => {
     expect(text).toMatch(/bff_cache_events_total\{cache="page",result="hit"\} 2\b/);
     const bytes = Number(/^bff_page_cache_bytes (\d+)/m.exec(text)?.[1]);
     expect(bytes).toBeGreaterThan(500);
+  });
+});
+
+describe('the page cache shared by replicas through Redis', () => {
+  const redisServers = useRedis();
+
+  /** A replica: its own upstreams, memory and Redis connection, one shared redis-server. */
+  async function replica(redis: Awaited<ReturnType<typeof redisServers.start>>) {
+    const metrics = createMetrics();
+    const connection = redisServers.connect(redis, { metrics: metrics.shared });
+    await connected(connection);
+    const store = createSharedPageStore({
+      memory: createMemoryPageStore({ maxBytes: 1 << 20 }),
+      connection,
+      metrics: metrics.shared,
+    });
+    return startCachedServer({ store });
+  }
+
+  /** Waits for the page written in the background to reach Redis. */
+  async function pageInRedis(redis: Awaited<ReturnType<typeof redisServers.start>>) {
+    for (let i = 0; i < 200; i++) {
+      const keys = await redis.admin.keys('homepage-bff:v1:page:*');
+      if (keys.length > 0) return keys;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error('no page reached Redis');
+  }
+
+  it('serves on replica B, with no upstream call, the page replica A stored', async () => {
+    const redis = await redisServers.start();
+    const [a, b] = [await replica(redis), await replica(redis)];
+
+    const first = await postPage(a);
+    expect(cacheTiming(first)).toBe('miss');
+    await pageInRedis(redis);
+    const second = await postPage(b);
+
+    expect(cacheTiming(second)).toBe('hit');
+    expect(await second.json()).toEqual(await first.json());
+    expect(second.headers.get('etag')).toBe(first.headers.get('etag'));
+    expect(b.calls()).toBe(0);
+  });
+
+  it('treats a page in Redis that is not a page as a miss, and answers in full', async () => {
+    const redis = await redisServers.start();
+    const [a, b] = [await replica(redis), await replica(redis)];
+    await postPage(a);
+    for (const key of await pageInRedis(redis)) await redis.admin.set(key, '{"status":"garbage"}');
+
+    const response = await postPage(b);
+
+    expect(response.status).toBe(200);
+    expect(cacheTiming(response)).toBe('miss');
+    expect((await response.json()).data.homepage.promo).toHaveLength(PROMOTIONS.length);
+    expect(b.calls()).toBeGreaterThan(0);
+  });
+
+  it('answers in full when Redis is gone', async () => {
+    const redis = await redisServers.start();
+    const b = await replica(redis);
+    await redis.kill();
+
+    const response = await postPage(b);
+
+    expect(response.status).toBe(200);
+    expect((await response.json()).errors).toBeUndefined();
+    expect(cacheTiming(await postPage(b))).toBe('hit'); // from its own memory
   });
 });

@@ -3,12 +3,12 @@ import { limitAnonymousPages } from '../src/http/limit-anonymous-pages.js';
 import { createMetrics } from '../src/observability/metrics.js';
 import { createViewerLimiter, type ViewerLimiter } from '../src/rate-limit/viewer-limiter.js';
 import { HOMEPAGE_QUERY, useTestBeds, type TestBed } from './helpers/gateway.js';
-import { useListeningGateways } from './helpers/listen.js';
+import { useListening } from './helpers/listening.js';
 
 // The per-viewer limit without Redis: each process counts in its own memory.
 
 const startBed = useTestBeds();
-const listen = useListeningGateways();
+const listen = useListening();
 
 /** A gateway over HTTP with the anonymous limit in front and the signed-in one inside. */
 async function limitedGateway(perMinute: number, trustedProxies: string[] = []) {
@@ -16,7 +16,9 @@ async function limitedGateway(perMinute: number, trustedProxies: string[] = []) 
   const limiter = createViewerLimiter({ perMinute, connection: null, metrics: metrics.shared });
   if (!limiter) throw new Error('expected a limiter');
   const bed = await startBed({ rateLimiter: limiter, metrics });
-  const url = await listen(bed.gateway, [limitAnonymousPages({ limiter, trustedProxies })]);
+  const { origin: url } = await listen(bed.gateway, [
+    limitAnonymousPages({ limiter, trustedProxies }),
+  ]);
   return { bed, url, metrics };
 }
 

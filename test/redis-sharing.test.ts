@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { limitAnonymousPages } from '../src/http/limit-anonymous-pages.js';
 import { createMetrics } from '../src/observability/metrics.js';
 import { createViewerLimiter } from '../src/rate-limit/viewer-limiter.js';
 import { book, promoHandler, PROMOTIONS } from './helpers/fixtures.js';
 import { HOMEPAGE_QUERY, useTestBeds, type GraphQLResult } from './helpers/gateway.js';
-import { useListeningGateways } from './helpers/listen.js';
+import { useListening } from './helpers/listening.js';
 import { connected, stored, useRedis } from './helpers/redis.js';
 
 // Two replicas (two gateways, each with its own upstreams and its own Redis
@@ -12,7 +13,7 @@ import { connected, stored, useRedis } from './helpers/redis.js';
 
 const startBed = useTestBeds();
 const redisServers = useRedis();
-const listen = useListeningGateways();
+const listen = useListening();
 
 /** Every homepage field present, no error anywhere. */
 function expectCompletePage({ status, body }: GraphQLResult) {
@@ -45,6 +46,38 @@ describe('replicas sharing one Redis', () => {
     expect(a!.upstreams.catalog.requests).toHaveLength(1);
     expect(b!.upstreams.promo.requests).toHaveLength(0);
     expect(b!.upstreams.catalog.requests).toHaveLength(0);
+  });
+
+  it('registers an automatic persisted query on replica A that replica B then runs by hash alone', async () => {
+    const redis = await redisServers.start();
+    const [a, b] = await Promise.all(
+      [1, 2].map(async () => {
+        const connection = redisServers.connect(redis);
+        await connected(connection);
+        return startBed({ redisConnection: connection });
+      }),
+    );
+    // Not a trusted document (those run by id anyway): an ad-hoc query of a client's.
+    const query = 'query PromoIds { homepage { promo { id } } }';
+    const sha256Hash = createHash('sha256').update(query).digest('hex');
+    const promoIds = PROMOTIONS.map(({ id }) => ({ id }));
+    const persistedQuery = { version: 1, sha256Hash };
+    const post = (bed: typeof a, body: object) =>
+      bed!.request({
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(body),
+      });
+
+    const unknown = await post(b, { extensions: { persistedQuery } });
+    expect(unknown.body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+    const registered = await post(a, { query, extensions: { persistedQuery } });
+    expect(registered.body.data?.homepage.promo).toEqual(promoIds);
+    await stored(redis, `v1:apq:sha256:${sha256Hash}`);
+
+    const byHash = await post(b, { extensions: { persistedQuery } });
+    expect(byHash.body.errors).toBeUndefined();
+    expect(byHash.body.data?.homepage.promo).toEqual(promoIds);
   });
 
   it('never stores recommendations in Redis: each replica asks for them', async () => {
@@ -141,9 +174,10 @@ describe('replicas sharing one Redis', () => {
           metrics: createMetrics().shared,
         });
         const bed = await startBed({ redisConnection: connection, rateLimiter: limiter });
-        return listen(bed.gateway, [
+        const { origin } = await listen(bed.gateway, [
           limitAnonymousPages({ limiter: limiter!, trustedProxies: [] }),
         ]);
+        return origin;
       }),
     );
     const page = (url: string) =>

@@ -14,7 +14,7 @@ export type SharedStateMetrics = {
   /** Lookups answered by a level: this process's memory, or Redis. */
   cacheLevelHit(cache: CacheName, level: 'memory' | 'redis', count?: number): void;
   /** A value in Redis that did not parse or match its schema: treated as a miss. */
-  invalidValue(cache: CacheName, count?: number): void;
+  invalidValue(cache: CacheName | 'persisted_query', count?: number): void;
   rateLimited(viewer: 'anonymous' | 'user'): void;
 };
 

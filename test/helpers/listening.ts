@@ -2,15 +2,19 @@ import type { AddressInfo } from 'node:net';
 import { afterEach } from 'vitest';
 import type { Gateway } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { createGatewayServer } from '../../src/http/server.js';
+import { createGatewayServer, type FrontStep } from '../../src/http/server.js';
 import { silentLogger } from '../../src/logger.js';
 
 export type Listening = { url: string; origin: string; close(): Promise<void> };
 
-/** The gateway behind Node's server (src/http/server.ts) on an ephemeral loopback port. */
-export async function listen(gateway: Gateway): Promise<Listening> {
+/**
+ * The gateway behind Node's server (src/http/server.ts) on an ephemeral loopback
+ * port, with front steps as main.ts gives them.
+ */
+export async function listen(gateway: Gateway, steps: FrontStep[] = []): Promise<Listening> {
   const server = createGatewayServer(gateway, {
     limits: loadConfig({}).server,
+    steps,
     logger: silentLogger,
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -31,8 +35,8 @@ export function useListening(): typeof listen {
   afterEach(async () => {
     await Promise.all(open.splice(0).map((server) => server.close()));
   });
-  return async (gateway) => {
-    const server = await listen(gateway);
+  return async (gateway, steps) => {
+    const server = await listen(gateway, steps);
     open.push(server);
     return server;
   };
