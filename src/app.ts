@@ -13,7 +13,12 @@ import { EXAMPLE_QUERY } from './graphiql.js';
 import { createShedReporter, type ShedReporter } from './http/shed-reporter.js';
 import { createUpstreamClient } from './http/upstream-client.js';
 import type { Logger } from './logger.js';
-import { createMetrics, silentSharedMetrics, type Metrics } from './observability/metrics.js';
+import {
+  createMetrics,
+  disabledMetrics,
+  silentSharedMetrics,
+  type Metrics,
+} from './observability/metrics.js';
 import { createRequestRecords, type RequestRecords } from './observability/request-record.js';
 import { createTracing, type Tracing } from './observability/tracing.js';
 import {
@@ -70,7 +75,7 @@ export type GatewayOptions = Pick<
   logger: Logger;
   /** Answers `/ready`; false (e.g. while draining) makes it 503. Default: always ready. */
   isReady?: () => boolean;
-  /** Process-wide metrics; built here when not given (tests). */
+  /** Process-wide metrics; built here when not given (tests), recording nothing with `METRICS=false`. */
   metrics?: Metrics;
   /** OpenTelemetry tracing; off when not given. */
   tracing?: Tracing;
@@ -104,7 +109,8 @@ export type Gateway = YogaServerInstance<object, GatewayContext>;
 
 /** Builds the gateway as a fetch handler. It never listens: see main.ts. */
 export function createGateway(options: GatewayOptions): Gateway {
-  const metrics = options.metrics ?? createMetrics();
+  const metrics =
+    options.metrics ?? (options.observability.metrics ? createMetrics() : disabledMetrics());
   const records =
     options.records ??
     createRequestRecords({

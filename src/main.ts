@@ -5,7 +5,7 @@ import { signToken } from './auth.js';
 import { ConfigError, loadConfig } from './config.js';
 import { startDemoServices, type DemoServices } from './demo/services.js';
 import type { Logger } from './logger.js';
-import { createMetrics } from './observability/metrics.js';
+import { createMetrics, disabledMetrics } from './observability/metrics.js';
 import { createAdmission } from './http/admission.js';
 import { limitAnonymousPages } from './http/limit-anonymous-pages.js';
 import { createPageCache } from './http/page-cache.js';
@@ -45,7 +45,10 @@ if (upstreamUrls === null) {
 }
 
 const tracing = createTracing(config.observability);
-const metrics = createMetrics({ processMetrics: true });
+// METRICS=false records nothing at all, not only stops serving /metrics.
+const metrics = config.observability.metrics
+  ? createMetrics({ processMetrics: true })
+  : disabledMetrics();
 // Connects in the background: startup never waits for Redis, and `/ready` never asks it.
 const redisConnection =
   config.redis && createRedisConnection({ ...config.redis, logger, metrics: metrics.shared });

@@ -1,6 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { SHED_REASONS, type ShedReason } from '../http/admission-decision.js';
-import type { CacheName, CacheResult, MetricsSink } from './request-record.js';
+import {
+  silentSink,
+  type CacheName,
+  type CacheResult,
+  type MetricsSink,
+} from './request-record.js';
 
 /** How Redis has been answering lately (src/redis/state-tracker.ts). */
 export type RedisState = 'up' | 'down' | 'timeouts';
@@ -197,5 +202,22 @@ export function createMetrics({ processMetrics = false } = {}): Metrics {
         readPageBytes = read;
       },
     },
+  };
+}
+
+/**
+ * Metrics that record nothing (`METRICS=false`): every call is a no-op and the
+ * registry stays empty, so switching metrics off saves their cost, not only the
+ * endpoint.
+ */
+export function disabledMetrics(): Metrics {
+  return {
+    registry: new Registry(),
+    sink: silentSink,
+    observeRequest: () => {},
+    shared: silentSharedMetrics,
+    countRequest: () => {},
+    admission: { shed: () => {}, inFlight: () => {}, readEventLoopDelayFrom: () => {} },
+    pageCache: { lookup: () => {}, trackStoredBytes: () => {} },
   };
 }
