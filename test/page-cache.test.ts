@@ -1,4 +1,6 @@
+import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createGateway } from '../src/app.js';
 import { signToken } from '../src/auth.js';
@@ -166,7 +168,14 @@ describe('anonymous page cache', () => {
     const server = await startCachedServer();
     const vary = (await postPage(server)).headers.get('vary') ?? '';
     const named = vary.split(',').map((name) => name.trim().toLowerCase());
-    for (const name of ['accept', 'content-type', 'origin', 'x-graphql-yoga-csrf']) {
+    for (const name of [
+      'accept',
+      'accept-encoding',
+      'content-type',
+      'origin',
+      'x-graphql-yoga-csrf',
+      'apollo-require-preflight',
+    ]) {
       expect(named).toContain(name);
     }
     expect(named).toContain('authorization');
@@ -304,6 +313,62 @@ describe('anonymous page cache', () => {
     const simple = await get({});
     expect(simple.status).toBe(403);
     expect(simple.headers.get('cache-control')).toBe('private, no-store');
+  });
+
+  it("gives each preflight header its own entry: one client's header never lets another's request through", async () => {
+    const server = await startCachedServer({ security: { csrfPrevention: true } });
+    const get = (headers: Record<string, string>) =>
+      fetch(`${server.url}?query=${encodeURIComponent(HOMEPAGE_QUERY)}`, {
+        headers: { accept: 'application/json', ...headers },
+      });
+    await get({ 'apollo-require-preflight': 'true' });
+    expect(cacheTiming(await get({ 'apollo-require-preflight': 'true' }))).toBe('hit');
+    expect((await get({})).status).toBe(403);
+  });
+
+  it('serves a compressed page only to clients that asked for that encoding', async () => {
+    const server = await startCachedServer({ compressionMinBytes: 256 });
+    const raw = (acceptEncoding?: string) =>
+      new Promise<{ encoding: string | undefined; timing: string; body: Buffer }>(
+        (resolve, reject) => {
+          const url = new URL(server.url);
+          const body = JSON.stringify({ query: HOMEPAGE_QUERY });
+          const req = httpRequest(
+            url,
+            {
+              method: 'POST',
+              headers: {
+                ...JSON_HEADERS,
+                'content-length': Buffer.byteLength(body),
+                ...(acceptEncoding && { 'accept-encoding': acceptEncoding }),
+              },
+            },
+            (res) => {
+              const chunks: Buffer[] = [];
+              res.on('data', (chunk: Buffer) => chunks.push(chunk));
+              res.on('end', () =>
+                resolve({
+                  encoding: res.headers['content-encoding'],
+                  timing: /cache;desc=(\w+)/.exec(String(res.headers['server-timing']))?.[1] ?? '',
+                  body: Buffer.concat(chunks),
+                }),
+              );
+            },
+          );
+          req.on('error', reject);
+          req.end(body);
+        },
+      );
+
+    expect((await raw('gzip')).encoding).toBe('gzip');
+    const gzipHit = await raw('gzip');
+    expect(gzipHit).toMatchObject({ encoding: 'gzip', timing: 'hit' });
+    expect(JSON.parse(gunzipSync(gzipHit.body).toString()).data.homepage.promo).toHaveLength(
+      PROMOTIONS.length,
+    );
+    const plain = await raw();
+    expect(plain.encoding).toBeUndefined();
+    expect(JSON.parse(plain.body.toString()).data.homepage.promo).toHaveLength(PROMOTIONS.length);
   });
 
   it('gives a hit only to a request trusted documents would accept', async () => {

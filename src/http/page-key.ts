@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { PREFLIGHT_HEADERS } from '../plugins/use-csrf-prevention.js';
 
 // What makes two anonymous requests "the same page": the cache key. It covers
 // everything the pipeline reads to build the answer's bytes or to accept or
@@ -11,8 +12,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 // | method, path and query string       | GET parameters (query/documentId, variables, …)  |
 // | the body, byte for byte             | POST parameters, trusted documents, query limits |
 // | `Content-Type`                      | body parsing, CSRF prevention (simple or not)    |
-// | `X-GraphQL-Yoga-CSRF` (present?)    | CSRF prevention                                  |
+// | the preflight headers (present?)    | CSRF prevention (PREFLIGHT_HEADERS)              |
 // | `Accept`                            | response media type, incremental delivery        |
+// | `Accept-Encoding`                   | compression of the answer (gzip, brotli, none)   |
 // | `Origin`                            | CORS headers on the answer                       |
 //
 // The body is keyed by its exact bytes rather than by a parsed, normalised form:
@@ -20,20 +22,28 @@ import type { IncomingHttpHeaders } from 'node:http';
 // mean re-implementing yoga's parameter rules (an unexpected field is refused
 // there; a normalised key could serve a hit to a request yoga would refuse).
 // `Authorization` and `Cookie` are not in the key: requests carrying them never
-// reach the cache (see `isAnonymous`). No answer is compressed, so
-// `Accept-Encoding` changes nothing.
+// reach the cache (see `isAnonymous`). A page is stored as yoga sent it,
+// compressed or not, so `Accept-Encoding` is in the key as sent.
 
 /** Request headers in the key: their values select the answer. */
-const VALUE_HEADERS = ['accept', 'content-type', 'origin'] as const;
+const VALUE_HEADERS = ['accept', 'accept-encoding', 'content-type', 'origin'] as const;
 /** Request headers in the key by presence only (CSRF prevention looks at no more). */
-const PRESENCE_HEADERS = ['x-graphql-yoga-csrf'] as const;
+const PRESENCE_HEADERS = PREFLIGHT_HEADERS;
 
 /**
  * `Vary` of every shared answer: the headers in the key, and the credentials
  * whose presence turns the answer private, so no HTTP cache downstream serves
  * an anonymous page to a signed-in visitor.
  */
-export const PAGE_VARY = 'Accept, Content-Type, Origin, X-GraphQL-Yoga-CSRF, Authorization, Cookie';
+export const PAGE_VARY = [
+  'Accept',
+  'Accept-Encoding',
+  'Content-Type',
+  'Origin',
+  ...PRESENCE_HEADERS,
+  'Authorization',
+  'Cookie',
+].join(', ');
 
 /** The parts of a request the key is made of. */
 export type KeyedRequest = {
