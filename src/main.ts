@@ -13,6 +13,7 @@ import { createMemoryPageStore } from './http/page-store.js';
 import { createSharedPageStore } from './http/shared-page-store.js';
 import { createGatewayServer } from './http/server.js';
 import { createShedReporter } from './http/shed-reporter.js';
+import { createFrontStepLog } from './observability/front-step-log.js';
 import { createRequestRecords } from './observability/request-record.js';
 import { createTracing } from './observability/tracing.js';
 import { createViewerLimiter } from './rate-limit/viewer-limiter.js';
@@ -119,6 +120,11 @@ const server = createGatewayServer(gateway, {
     }),
   ],
   logger,
+  onStepAnswer: createFrontStepLog({
+    logger,
+    metrics,
+    clientNamesMax: config.observability.clientNamesMax,
+  }),
 });
 
 server.on('error', (error) => {

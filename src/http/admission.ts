@@ -3,7 +3,7 @@ import { errorBody } from '../errors/vocabulary.js';
 import type { AdmissionMetrics } from '../observability/metrics.js';
 import { shedReason, type AdmissionLimits } from './admission-decision.js';
 import { createEventLoopDelay, type EventLoopDelay } from './event-loop-delay.js';
-import type { FrontStep } from './server.js';
+import type { FrontStep, StepAnswer } from './server.js';
 import type { ShedReporter } from './shed-reporter.js';
 
 /** Options of `createAdmission`. */
@@ -59,16 +59,17 @@ export function createAdmission({
     'cache-control': 'no-store',
   };
   let inFlight = 0;
+  const SHED: StepAnswer = { code: 'OVERLOADED' };
   metrics.readEventLoopDelayFrom(() => eventLoopDelay.currentMs());
 
-  const step = (req: IncomingMessage, res: ServerResponse): boolean => {
+  const step = (req: IncomingMessage, res: ServerResponse): false | StepAnswer => {
     if (exemptPaths.has(pathOf(req.url))) return false;
     const reason = shedReason({ inFlight, eventLoopDelayMs: eventLoopDelay.currentMs() }, limits);
     if (reason !== null) {
       reporter.shed(reason);
       res.writeHead(503, headers);
       res.end(body);
-      return true;
+      return SHED;
     }
     inFlight++;
     metrics.inFlight(inFlight);

@@ -41,7 +41,7 @@ export function limitAnonymousPages({
         headers: { 'Retry-After': String(decision.retryAfterSeconds) },
       }),
     );
-    return true;
+    return { code: 'RATE_LIMITED' };
   };
 }
 

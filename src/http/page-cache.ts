@@ -144,14 +144,14 @@ export function createPageCache({
       .finally(() => refreshing.delete(key));
   }
 
-  /** Sends a stored page: 304 when the client holds it already. */
+  /** Sends a stored page (304 when the client holds it already); gives the request id it sent. */
   function send(
     req: IncomingMessage,
     res: ServerResponse,
     page: StoredPage,
     result: CacheResult,
     fromResponse?: Response,
-  ): void {
+  ): string {
     // A flat header list, no object spreads: this is the whole cost of a hit.
     const cache = sharedCacheHeaders({
       storedAt: page.storedAt,
@@ -180,12 +180,13 @@ export function createPageCache({
     if (matchesIfNoneMatch(header(req, 'if-none-match'), page.etag)) {
       res.writeHead(304, headers);
       res.end();
-      return;
+      return requestId;
     }
     for (const name in page.headers) headers.push(name, page.headers[name] as string);
     headers.push('content-length', String(page.body.byteLength));
     res.writeHead(page.status, headers);
     res.end(page.body);
+    return requestId;
   }
 
   return async (req, res) => {
@@ -211,8 +212,7 @@ export function createPageCache({
       const result = at < found.freshUntil ? 'hit' : 'stale';
       if (result === 'stale') revalidate(key, replay);
       metrics.lookup(result);
-      send(req, res, found, result);
-      return true;
+      return { cache: result, requestId: send(req, res, found, result) };
     }
     // Concurrent misses of one key each run: waiting for another request's run
     // would break this one's deadline whenever that answer cannot be stored.
@@ -224,9 +224,10 @@ export function createPageCache({
       signal: clientGone(res),
     });
     const { response, page } = await run(key, request, replay);
+    // Run through yoga: its request log has this one already.
     if (page) {
       send(req, res, page, 'miss', response);
-      return true;
+      return { logged: true };
     }
     if (serverTiming) {
       response.headers.set(
@@ -235,7 +236,7 @@ export function createPageCache({
       );
     }
     await writeResponse(res, response);
-    return true;
+    return { logged: true };
   };
 }
 

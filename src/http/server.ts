@@ -5,12 +5,26 @@ import type { Logger } from '../logger.js';
 
 /**
  * One step in front of yoga, on Node's own request: it either answers the
- * request itself (and returns `true`), or lets it through to the next step and
- * finally to yoga (`false`). Steps run before yoga reads the body, builds a
- * GraphQL request, verifies a token or calls anything, so what they refuse or
- * serve costs close to nothing. They run in the order given.
+ * request itself, and says so with a `StepAnswer`, or lets it through to the
+ * next step and finally to yoga (`false`). Steps run before yoga reads the
+ * body, builds a GraphQL request, verifies a token or calls anything, so what
+ * they refuse or serve costs close to nothing. They run in the order given.
  */
-export type FrontStep = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+export type FrontStep = (
+  req: IncomingMessage,
+  res: ServerResponse,
+) => false | StepAnswer | Promise<false | StepAnswer>;
+
+/** What a step that answered tells the request log. */
+export type StepAnswer = {
+  /** The error code of a refusal. */
+  code?: string;
+  /** A page served from the cache. */
+  cache?: 'hit' | 'stale';
+  requestId?: string;
+  /** The step ran the request through yoga, which logged it already. */
+  logged?: boolean;
+};
 
 /** Options of `createGatewayServer`. */
 export type GatewayServerOptions = {
@@ -19,15 +33,32 @@ export type GatewayServerOptions = {
   /** Steps in front of yoga, in order. Default: none. */
   steps?: FrontStep[];
   logger: Logger;
+  /** Hears of each request a step answered, once it is sent (the request log). Default: none. */
+  onStepAnswer?: (
+    req: IncomingMessage,
+    res: ServerResponse,
+    answer: StepAnswer,
+    durationMs: number,
+  ) => void;
 };
 
 /** The gateway behind Node's HTTP server, with its front steps. It does not listen. */
 export function createGatewayServer(
   gateway: Gateway,
-  { limits, steps = [], logger }: GatewayServerOptions,
+  { limits, steps = [], logger, onStepAnswer }: GatewayServerOptions,
 ): Server {
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    for (const step of steps) if (await step(req, res)) return;
+    const started = performance.now();
+    for (const step of steps) {
+      const answer = await step(req, res);
+      if (answer === false) continue;
+      if (onStepAnswer && !answer.logged) {
+        const answered = () => onStepAnswer(req, res, answer, performance.now() - started);
+        if (res.writableFinished) answered();
+        else res.once('finish', answered);
+      }
+      return;
+    }
     await gateway(req, res);
   };
   // Slow or idle clients must not hold sockets forever. Node checks these limits

@@ -1,0 +1,68 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { StepAnswer } from '../http/server.js';
+import type { Logger } from '../logger.js';
+import { clientOf, createClientLabels } from './client-awareness.js';
+import type { Metrics } from './metrics.js';
+
+/** Options of `createFrontStepLog`. */
+export type FrontStepLogOptions = {
+  logger: Logger;
+  metrics: Metrics;
+  /** Client names kept as metric labels (CLIENT_NAMES_MAX). */
+  clientNamesMax: number;
+};
+
+/**
+ * The request log line, and the per-client request count, for requests a front
+ * step answered before yoga (a page-cache hit, an anonymous client over its
+ * rate limit): the same fields as use-observability.ts writes for the rest, so
+ * every request is logged once. Shed requests (503 `OVERLOADED`) are the
+ * exception: under a spike one line each would add to the overload, so
+ * admission logs when shedding starts and stops instead (shed-reporter.ts),
+ * and counts them.
+ */
+export function createFrontStepLog({ logger, metrics, clientNamesMax }: FrontStepLogOptions) {
+  const clientLabels = createClientLabels({ maxNames: clientNamesMax });
+  return (
+    req: IncomingMessage,
+    res: ServerResponse,
+    { code, cache, requestId }: StepAnswer,
+    durationMs: number,
+  ): void => {
+    if (code === 'OVERLOADED') return;
+    const client = clientOf(namedHeaders(req));
+    metrics.countRequest({ ...clientLabels(client), status: res.statusCode });
+    const line = {
+      msg: 'graphql request',
+      requestId,
+      method: req.method,
+      path: (req.url ?? '/').split('?')[0],
+      status: res.statusCode,
+      code,
+      cache,
+      durationMs: Math.round(durationMs * 10) / 10,
+      client: client?.name,
+      clientVersion: client?.version,
+    };
+    logger.info(
+      Object.fromEntries(Object.entries(line).filter(([, value]) => value !== undefined)),
+    );
+  };
+}
+
+// Private helpers.
+
+/** Just the client-awareness headers, as fetch Headers (what clientOf reads). */
+function namedHeaders(req: IncomingMessage): Headers {
+  const headers = new Headers();
+  for (const name of [
+    'apollographql-client-name',
+    'apollographql-client-version',
+    'graphql-client-name',
+    'graphql-client-version',
+  ]) {
+    const value = req.headers[name];
+    if (typeof value === 'string') headers.set(name, value);
+  }
+  return headers;
+}
