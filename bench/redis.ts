@@ -1,0 +1,56 @@
+// A real Redis for the benchmark's Redis row: Debian's redis-server on a free
+// loopback port, in memory only (no RDB snapshots, no append-only file), beside
+// the upstreams on the client core. Killed by its starter.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort, PINNING } from './lib.js';
+
+export const REDIS_SERVER = '/usr/bin/redis-server';
+
+export type BenchRedis = { url: string; process: ChildProcess; stop(): Promise<void> };
+
+/** Starts redis-server on `core` and resolves once it answers PING. */
+export async function startRedis(core: number): Promise<BenchRedis> {
+  const port = await freePort();
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  const [file, ...rest] = PINNING
+    ? ['taskset', '-c', String(core), REDIS_SERVER, ...args]
+    : [REDIS_SERVER, ...args];
+  const child = spawn(file as string, rest, { stdio: 'ignore' });
+  const startedAt = Date.now();
+  while (!(await pings(port))) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
+    if (Date.now() - startedAt > 10_000) throw new Error(`redis-server: no answer on ${port}`);
+    await sleep(50);
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    process: child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill();
+      await exited;
+    },
+  };
+}
+
+/** One inline PING; true on `+PONG`. */
+function pings(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.setTimeout(500);
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => {
+      resolve(data.toString().startsWith('+PONG'));
+      socket.destroy();
+    });
+    for (const event of ['error', 'timeout'] as const) {
+      socket.once(event, () => {
+        resolve(false);
+        socket.destroy();
+      });
+    }
+  });
+}
