@@ -13,7 +13,7 @@ export type RowResult = {
   /** Closed loop: the median over rounds, by connections. */
   peak: Record<16 | 64, number>;
   peakRounds: Record<16 | 64, number[]>;
-  /** The server process's CPU over every closed-loop burst, per page. */
+  /** The server process's CPU over every closed-loop burst, per complete page. */
   cpuMsPerPage: number;
   callsPerPage: PerService<number>;
   /** Highest resident set sampled during the 64-connection bursts. */
@@ -109,8 +109,9 @@ is the run's **noise floor**, and a difference under it is reported as "no chang
 
 - **Peak** at ${run.connections.join(' and ')} connections (closed loop: each sends its next request when the last is answered); the median of the rounds. Only 200s without \`errors\` count.
 - **Light load**: open loop at ${Math.round(run.lightShare * 100)}% of *each row's own* peak, requests on a fixed schedule and each timed from when it was due (no coordinated omission); p50/p99 pooled over the rounds.
-- **CPU ms/page**: the server process's user + system time (from /proc) over its closed-loop bursts, per page; × floor against the floor for the same viewer.
-- **Calls/page**: requests the upstreams received during the closed-loop bursts, per page.
+- **CPU ms/page**: the server process's user + system time (from /proc) over its closed-loop bursts, per complete page (a shed or failed answer's CPU is charged to the pages); × floor against the floor for the same viewer.
+- **Calls/page**: requests the upstreams received during the closed-loop bursts, per complete page.
+- **Not complete**: answers other than a 200 page without \`errors\` in the closed and light-load phases (with admission control, sheds at 64 connections show here).
 - **RSS @64**: the highest resident set sampled (every 50 ms) during the 64-connection bursts.
 - **Core 1**: how busy the upstreams and the load generator kept their core at 64 connections; near 100% the client side, not the server, is the limit.
 - **Overload**: open loop at ${run.overloadFactors.map((f) => `${f}×`).join(' and ')} the gateway's and the floor's own closed-loop peak for ${run.spikeMs / 1000} s, then ${run.recoveryMs / 1000} s at light load on the same schedule. Answers are complete pages, coded sheds (503 with \`OVERLOADED\`) or anything else (requests unanswered after 10 s included); all timed from when they were due.
