@@ -117,6 +117,18 @@ const rows = ROWS.filter(
 );
 const servers = SERVERS.filter((server) => rows.some((row) => row.server === server.key));
 
+// Bursts, plus about a quarter of a second around each (settling, IPC, stragglers).
+const expectedMinutes =
+  (SCENARIOS.length * rows.length * (WARM_MS + ROUNDS * 3 * (BURST_MS + 250)) +
+    (SCENARIOS.some((scenario) => scenario.overload)
+      ? OVERLOAD_FACTORS.length * 2 * (1000 + SPIKE_MS + RECOVERY_MS + 2000)
+      : 0) +
+    40_000) /
+  60_000;
+console.log(
+  `${rows.length} rows, ${SCENARIOS.length} scenarios, bursts of ${BURST_MS} ms, ${ROUNDS} rounds: about ${expectedMinutes.toFixed(0)} minutes`,
+);
+
 const root = new URL('..', import.meta.url);
 const build = new URL('.bench-build/', root);
 const results = new URL('bench/results/', root);

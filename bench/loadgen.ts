@@ -21,6 +21,7 @@ import {
   type OverloadReport,
   type ToLoadgen,
 } from './lib.js';
+import { timeBackToNormal, type RecoveryAnswer } from './recovery.js';
 
 const pools = new Map<string, Pool>();
 let pool: Pool | undefined;
@@ -123,7 +124,7 @@ async function overload(plan: OverloadPlan): Promise<Omit<OverloadReport, 'cpuMs
       : spikeEnd + ((i - spikeTotal) * 1000) / plan.recoveryRate;
   const spike: Record<Outcome, number[]> = { complete: [], shed: [], other: [] };
   // Recovery-phase answers: when each was due, and whether it was back to normal.
-  const recovery: { dueAt: number; normal: boolean }[] = [];
+  const recovery: RecoveryAnswer[] = [];
   const maxLagMs = await schedule(spikeTotal + recoveryTotal, due, async (i, dueAt) => {
     const outcome = await page(plan.timeoutMs);
     const latency = performance.now() - dueAt;
@@ -132,8 +133,6 @@ async function overload(plan: OverloadPlan): Promise<Omit<OverloadReport, 'cpuMs
   });
   for (const latencies of Object.values(spike)) latencies.sort((a, b) => a - b);
   const all = [...spike.complete, ...spike.shed, ...spike.other].sort((a, b) => a - b);
-  recovery.sort((a, b) => a.dueAt - b.dueAt);
-  const lastSlow = recovery.findLastIndex((answer) => !answer.normal);
   return {
     due: spikeTotal,
     complete: spike.complete.length,
@@ -146,12 +145,7 @@ async function overload(plan: OverloadPlan): Promise<Omit<OverloadReport, 'cpuMs
     shedP50: percentile(spike.shed, 0.5),
     shedP99: percentile(spike.shed, 0.99),
     allP99: percentile(all, 0.99),
-    recoveryMs:
-      lastSlow === -1
-        ? 0
-        : lastSlow === recovery.length - 1
-          ? null
-          : (recovery[lastSlow]?.dueAt ?? spikeEnd) - spikeEnd,
+    recoveryMs: timeBackToNormal(recovery, spikeEnd),
     maxLagMs,
   };
 }

@@ -114,6 +114,7 @@ is the run's **noise floor**, and a difference under it is reported as "no chang
 - **Not complete**: answers other than a 200 page without \`errors\` in the closed and light-load phases (with admission control, sheds at 64 connections show here).
 - **RSS @64**: the highest resident set sampled (every 50 ms) during the 64-connection bursts.
 - **Core 1**: how busy the upstreams and the load generator kept their core at 64 connections; near 100% the client side, not the server, is the limit.
+- **Generator lag**: in the light-load phase, how late the load generator sent its latest request; more than a millisecond or two and the light-load latencies include the generator's own delay.
 - **Overload**: open loop at ${run.overloadFactors.map((f) => `${f}×`).join(' and ')} the gateway's and the floor's own closed-loop peak for ${run.spikeMs / 1000} s, then ${run.recoveryMs / 1000} s at light load on the same schedule. Answers are complete pages, coded sheds (503 with \`OVERLOADED\`) or anything else (requests unanswered after 10 s included); all timed from when they were due.
 
 Rows:
@@ -140,7 +141,7 @@ function renderScenario({ scenario, rows, overload }: ScenarioResult, run: RunIn
     const vs = (value: number, base: number | undefined) =>
       base === undefined || row === floor ? '' : ` (${signed(value - base)})`;
     const calls = row.callsPerPage;
-    return `| ${row.name} | ${row.peak[16].toFixed(0)} | ${ratio(row.peak[16], floor?.peak[16])} | ${row.peak[64].toFixed(0)} | ${ratio(row.peak[64], floor?.peak[64])} | ${row.lightRate.toFixed(0)} | ${row.light.p50.toFixed(2)}${vs(row.light.p50, floor?.light.p50)} | ${row.light.p99.toFixed(2)}${vs(row.light.p99, floor?.light.p99)} | ${row.cpuMsPerPage.toFixed(3)} | ${ratio(row.cpuMsPerPage, floor?.cpuMsPerPage)} | ${calls.promo.toFixed(2)} / ${calls.recommendations.toFixed(2)} / ${calls.catalog.toFixed(2)} | ${row.rss64Mb.toFixed(0)} | ${(row.clientCoreBusy * 100).toFixed(0)}% | ${row.bad} |`;
+    return `| ${row.name} | ${row.peak[16].toFixed(0)} | ${ratio(row.peak[16], floor?.peak[16])} | ${row.peak[64].toFixed(0)} | ${ratio(row.peak[64], floor?.peak[64])} | ${row.lightRate.toFixed(0)} | ${row.light.p50.toFixed(2)}${vs(row.light.p50, floor?.light.p50)} | ${row.light.p99.toFixed(2)}${vs(row.light.p99, floor?.light.p99)} | ${row.cpuMsPerPage.toFixed(3)} | ${ratio(row.cpuMsPerPage, floor?.cpuMsPerPage)} | ${calls.promo.toFixed(2)} / ${calls.recommendations.toFixed(2)} / ${calls.catalog.toFixed(2)} | ${row.rss64Mb.toFixed(0)} | ${(row.clientCoreBusy * 100).toFixed(0)}% | ${row.light.maxLagMs.toFixed(1)} | ${row.bad} |`;
   });
   const redis = find(ROW.redis);
   return `## ${scenario.name}
@@ -149,8 +150,8 @@ function renderScenario({ scenario, rows, overload }: ScenarioResult, run: RunIn
 
 Throughput in pages/s, latency in ms (in brackets, the difference from the floor for the same viewer).
 
-| row | peak @16 | × floor | peak @64 | × floor | light rate /s | p50 light | p99 light | CPU ms/page | × floor | calls/page promo / recs / catalog | RSS @64 MB | core 1 | not complete |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| row | peak @16 | × floor | peak @64 | × floor | light rate /s | p50 light | p99 light | CPU ms/page | × floor | calls/page promo / recs / catalog | RSS @64 MB | core 1 | generator lag ms | not complete |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${lines.join('\n')}
 ${redis?.redisCpuMsPerPage !== undefined ? `\nredis-server's own CPU in the Redis row: ${redis.redisCpuMsPerPage.toFixed(3)} ms per page (on core 1, not in the row's CPU).\n` : ''}
 ${renderComparisons(find, noise)}

@@ -44,6 +44,8 @@ export async function startServer(spec: ServerSpec, options: StartOptions): Prom
         NODE_ENV: 'production',
         PORT: String(port),
         JWT_SECRET: BENCH_SECRET,
+        // Stopping at the end needs no load balancer to drain from.
+        DRAIN_DELAY_MS: '0',
         ...Object.fromEntries(
           SERVICES.map((service) => [
             `${service.toUpperCase()}_URL`,
