@@ -37,7 +37,8 @@ async function page(timeoutMs?: number): Promise<Outcome> {
       method: 'POST',
       headers: target.headers,
       body: target.body,
-      ...(timeoutMs !== undefined && { headersTimeout: timeoutMs, bodyTimeout: timeoutMs }),
+      // From the call, so that a request still queued in the pool times out too.
+      ...(timeoutMs !== undefined && { signal: AbortSignal.timeout(timeoutMs) }),
     });
     const text = await body.text();
     if (statusCode === 200 && !text.includes('"errors"')) return 'complete';

@@ -2,6 +2,7 @@
 // loopback port, in memory only (no RDB snapshots, no append-only file), beside
 // the upstreams on the client core. Killed by its starter.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, PINNING } from './lib.js';
@@ -12,6 +13,11 @@ export type BenchRedis = { url: string; process: ChildProcess; stop(): Promise<v
 
 /** Starts redis-server on `core` and resolves once it answers PING. */
 export async function startRedis(core: number): Promise<BenchRedis> {
+  if (!existsSync(REDIS_SERVER)) {
+    throw new Error(
+      `${REDIS_SERVER} not found: install Debian's redis-server, or leave the Redis row out (BENCH_ONLY=…)`,
+    );
+  }
   const port = await freePort();
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
   const [file, ...rest] = PINNING
