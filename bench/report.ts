@@ -175,6 +175,7 @@ function renderComparisons(find: (name: string) => RowResult | undefined, noise:
   throughput('gateway against Apollo Server 5', ROW.gateway, ROW.apollo);
   throughput('gateway against Mercurius', ROW.gateway, ROW.mercurius);
   throughput('parallel against sequential', ROW.gateway, ROW.sequential);
+  if (lines.length === 0) return '';
   return `Comparisons (ratios of the first row to the second; "no change" when within the noise floor):
 
 | question | rows | peak @16 | peak @64 | CPU/page | p50 light |
