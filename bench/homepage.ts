@@ -28,7 +28,7 @@
 // Exits non-zero only when the run is broken: a server does not start or dies, or
 // answers the page differently from the floor. Slow is a result, not a failure.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../src/config.js';
@@ -52,12 +52,7 @@ import {
   type Viewer,
 } from './lib.js';
 import { startRedis, type BenchRedis } from './redis.js';
-import {
-  renderReport,
-  type OverloadResult,
-  type RowResult,
-  type ScenarioResult,
-} from './report.js';
+import type { OverloadResult, RowResult, ScenarioResult } from './report.js';
 import { REQUIRED_ROWS, ROW, ROWS, SERVERS, type RowSpec } from './rows.js';
 import {
   BrokenRun,
@@ -67,6 +62,7 @@ import {
   withRssPeak,
   type ServerProcess,
 } from './server-process.js';
+import { RESULTS, WHOLE_RUN, writeReport } from './write-report.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const BURST_MS = Number(process.env.BENCH_BURST_MS ?? (QUICK ? 400 : 2000));
@@ -131,8 +127,7 @@ console.log(
 
 const root = new URL('..', import.meta.url);
 const build = new URL('.bench-build/', root);
-const results = new URL('bench/results/', root);
-mkdirSync(results, { recursive: true });
+mkdirSync(RESULTS, { recursive: true });
 
 // Compiled once, run with plain node: no loader in the measured processes.
 console.log('Compiling (tsc -p bench/tsconfig.json)…');
@@ -179,7 +174,7 @@ try {
           core: 0,
           upstreamUrls: urls,
           redisUrl: redis?.url,
-          nodeFlags: PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${results.pathname}`] : [],
+          nodeFlags: PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${RESULTS.pathname}`] : [],
         }),
       );
     }),
@@ -361,28 +356,25 @@ try {
 }
 
 if (exitCode === 0) {
-  const report = renderReport(scenarioResults, {
-    command: command(),
-    machine: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}`,
-    date: new Date().toISOString().slice(0, 10),
-    minutes: (Date.now() - startedAt) / 60_000,
-    burstMs: BURST_MS,
-    rounds: ROUNDS,
-    warmMs: WARM_MS,
-    connections: CONNECTIONS,
-    lightShare: LIGHT_SHARE,
-    pinned: PINNING,
-    overloadFactors: OVERLOAD_FACTORS,
-    spikeMs: SPIKE_MS,
-    recoveryMs: RECOVERY_MS,
-    requestDeadlineMs: REQUEST_DEADLINE_MS,
+  const { out, report } = writeReport({
+    info: {
+      command: command(),
+      machine: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}`,
+      date: new Date().toISOString().slice(0, 10),
+      minutes: (Date.now() - startedAt) / 60_000,
+      burstMs: BURST_MS,
+      rounds: ROUNDS,
+      warmMs: WARM_MS,
+      connections: CONNECTIONS,
+      lightShare: LIGHT_SHARE,
+      pinned: PINNING,
+      overloadFactors: OVERLOAD_FACTORS,
+      spikeMs: SPIKE_MS,
+      recoveryMs: RECOVERY_MS,
+      requestDeadlineMs: REQUEST_DEADLINE_MS,
+    },
+    scenarios: scenarioResults,
   });
-  const log = readFileSync(new URL('bench/levers.md', root), 'utf8');
-  // Only a whole run at full length is the record; anything shorter goes next to the profiles.
-  const partial = Object.keys(process.env).some((name) => name.startsWith('BENCH_'));
-  const out = partial ? new URL('BENCHMARKS.partial.md', results) : new URL('BENCHMARKS.md', root);
-  writeFileSync(out, `${report}\n${log}`);
-  writeFileSync(new URL('last-run.json', results), JSON.stringify(scenarioResults, null, 1));
   console.log(`\n${report}\nWritten to ${out.pathname}`);
 }
 process.exit(exitCode);
@@ -429,5 +421,5 @@ function command(): string {
   const knobs = Object.entries(process.env)
     .filter(([name]) => name.startsWith('BENCH_'))
     .map(([name, value]) => `${name}=${value}`);
-  return [...knobs, 'npm run bench'].join(' ');
+  return [...knobs, WHOLE_RUN].join(' ');
 }
