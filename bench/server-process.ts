@@ -82,7 +82,12 @@ export async function startServer(spec: ServerSpec, options: StartOptions): Prom
 
 /** User plus system CPU time of process `pid` so far, from /proc (clock ticks of 10 ms). */
 export function processCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    throw new BrokenRun(`process ${pid} exited during the run`);
+  }
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
