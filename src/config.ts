@@ -224,7 +224,8 @@ const Env = GlobalEnv.extend({
       try {
         return read();
       } catch (error) {
-        ctx.addIssue({ code: 'custom', path: [variable], message: (error as Error).message });
+        const message = error instanceof Error ? error.message : String(error);
+        ctx.addIssue({ code: 'custom', path: [variable], message });
         return fallback;
       }
     };

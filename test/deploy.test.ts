@@ -186,11 +186,8 @@ describe('Kubernetes manifests', () => {
     };
 
     for (const [owner, selector] of Object.entries(selectors)) {
-      expect({ owner, selector: Object.keys(selector ?? {}).length > 0 }).toEqual({
-        owner,
-        selector: true,
-      });
-      expect({ owner, labels }).toEqual({ owner, labels: expect.objectContaining(selector) });
+      expect(Object.keys(selector ?? {}), `the ${owner} selects by no label`).not.toEqual([]);
+      expect(labels, `the ${owner} selects labels the pods lack`).toMatchObject(selector ?? {});
     }
   });
 });

@@ -15,47 +15,47 @@ const sign = (sub: string, exp: string | number) =>
     .setExpirationTime(exp)
     .sign(new TextEncoder().encode(SECRET));
 
+/** A verifier, and how many signature checks (key lookups) it has made. */
+function countingVerifier() {
+  let lookups = 0;
+  const verify = createViewerVerifier({
+    secret: SECRET,
+    jwksUrl: null,
+    logger: silentLogger,
+    onKeyLookup: () => lookups++,
+  });
+  return { verify, lookups: () => lookups };
+}
+
 afterEach(() => {
   vi.useRealTimers();
 });
 
 describe('verified token memory', () => {
   it('accepts the same token again, for the same user, without checking its signature again', async () => {
-    let lookups = 0;
-    const verify = createViewerVerifier({
-      secret: SECRET,
-      jwksUrl: null,
-      logger: silentLogger,
-      onKeyLookup: () => lookups++,
-    });
+    const { verify, lookups } = countingVerifier();
     const token = await sign('u-1', '5m');
 
     expect(await verify(`Bearer ${token}`)).toEqual({ kind: 'user', userId: 'u-1' });
-    expect(lookups).toBe(1);
+    expect(lookups()).toBe(1);
     expect(await verify(`Bearer ${token}`)).toEqual({ kind: 'user', userId: 'u-1' });
     expect(await verify(`Bearer ${token}`)).toEqual({ kind: 'user', userId: 'u-1' });
-    expect(lookups).toBe(1);
+    expect(lookups()).toBe(1);
     // Another user's token is checked on its own.
     expect(await verify(`Bearer ${await sign('u-2', '5m')}`)).toEqual({
       kind: 'user',
       userId: 'u-2',
     });
-    expect(lookups).toBe(2);
+    expect(lookups()).toBe(2);
   });
 
   it('refuses a remembered token once it has expired', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
-    let lookups = 0;
-    const verify = createViewerVerifier({
-      secret: SECRET,
-      jwksUrl: null,
-      logger: silentLogger,
-      onKeyLookup: () => lookups++,
-    });
+    const { verify, lookups } = countingVerifier();
     const token = await sign('u-1', '30s');
     expect(await verify(`Bearer ${token}`)).toEqual({ kind: 'user', userId: 'u-1' });
     expect(await verify(`Bearer ${token}`)).toEqual({ kind: 'user', userId: 'u-1' });
-    expect(lookups).toBe(1); // Remembered…
+    expect(lookups()).toBe(1); // Remembered…
 
     vi.setSystemTime(Date.now() + 40_000); // Past exp and the 5 s clock tolerance.
 
@@ -63,7 +63,7 @@ describe('verified token memory', () => {
       extensions: { code: 'UNAUTHENTICATED' },
       message: 'The access token has expired.',
     });
-    expect(lookups).toBe(2); // …until it expired: then checked again, and refused.
+    expect(lookups()).toBe(2); // …until it expired: then checked again, and refused.
   });
 
   it('does not remember a token signed with another key, nor mistake a near copy for a known one', async () => {

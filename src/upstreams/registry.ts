@@ -38,6 +38,7 @@ export function perService<T extends PerService<unknown>>(
 export async function perServiceAsync<T>(
   make: (service: ServiceName) => Promise<T>,
 ): Promise<PerService<T>> {
-  const made = await Promise.all(SERVICES.map(make));
-  return perService<PerService<T>>((service) => made[SERVICES.indexOf(service)] as T);
+  const made = await Promise.all(SERVICES.map(async (service) => [service, await make(service)]));
+  // As in perService: SERVICES lists every key.
+  return Object.fromEntries(made) as PerService<T>;
 }
