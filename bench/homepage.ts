@@ -218,7 +218,10 @@ try {
             type: 'reset',
           } satisfies ToUpstreams);
           const cpuBefore = server.cpuMs();
-          const redisBefore = server.spec.redis && redis ? processCpuMs(redis.process.pid ?? 0) : 0;
+          const redisBefore =
+            server.spec.redis && redis
+              ? { cpuMs: processCpuMs(redis.process.pid ?? 0), commands: await redis.commands() }
+              : undefined;
           const { result: report, rssPeakMb } = await withRssPeak(server, () =>
             burst(row, { type: 'closed', connections, durationMs: BURST_MS }),
           );
@@ -233,8 +236,10 @@ try {
           a.bad += report.bad;
           for (const service of SERVICES)
             a.calls[service] += after.calls[service] - before.calls[service];
-          if (server.spec.redis && redis) {
-            a.redisCpuMs += processCpuMs(redis.process.pid ?? 0) - redisBefore;
+          if (redisBefore && redis) {
+            a.redisCpuMs += processCpuMs(redis.process.pid ?? 0) - redisBefore.cpuMs;
+            // Less the one INFO that asks.
+            a.redisCommands += (await redis.commands()) - redisBefore.commands - 1;
           }
           if (connections === 64) {
             a.rss64Mb = Math.max(a.rss64Mb, rssPeakMb);
@@ -287,7 +292,12 @@ try {
           maxLagMs: a.maxLagMs,
         },
         bad: a.bad + a.lightBad,
-        ...(a.redisCpuMs > 0 && { redisCpuMsPerPage: a.redisCpuMs / a.pages }),
+        ...(serverOf(row).spec.redis && {
+          redis: {
+            cpuMsPerPage: a.redisCpuMs / a.pages,
+            commandsPerPage: a.redisCommands / a.pages,
+          },
+        }),
       };
     });
     for (const row of rows) {
@@ -392,6 +402,7 @@ type Accumulator = {
   lightBad: number;
   maxLagMs: number;
   redisCpuMs: number;
+  redisCommands: number;
 };
 
 function newAccumulator(): Accumulator {
@@ -407,6 +418,7 @@ function newAccumulator(): Accumulator {
     lightBad: 0,
     maxLagMs: 0,
     redisCpuMs: 0,
+    redisCommands: 0,
   };
 }
 

@@ -9,7 +9,13 @@ import { freePort, PINNING } from './lib.js';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
 
-export type BenchRedis = { url: string; process: ChildProcess; stop(): Promise<void> };
+export type BenchRedis = {
+  url: string;
+  process: ChildProcess;
+  /** Commands the server has processed so far (INFO stats), connections included. */
+  commands(): Promise<number>;
+  stop(): Promise<void>;
+};
 
 /** Starts redis-server on `core` and resolves once it answers PING. */
 export async function startRedis(core: number): Promise<BenchRedis> {
@@ -33,6 +39,10 @@ export async function startRedis(core: number): Promise<BenchRedis> {
   return {
     url: `redis://127.0.0.1:${port}`,
     process: child,
+    async commands() {
+      const info = await inline(port, 'INFO stats', /total_commands_processed:(\d+)/);
+      return Number(/total_commands_processed:(\d+)/.exec(info)?.[1] ?? Number.NaN);
+    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -42,21 +52,30 @@ export async function startRedis(core: number): Promise<BenchRedis> {
   };
 }
 
-/** One inline PING; true on `+PONG`. */
-function pings(port: number): Promise<boolean> {
+/** True when the server answers PING. */
+async function pings(port: number): Promise<boolean> {
+  return (await inline(port, 'PING', /\+PONG/)).startsWith('+PONG');
+}
+
+/**
+ * One inline command on a connection of its own; resolves to what came back
+ * once it matches `done` ('' on error or after 500 ms).
+ */
+function inline(port: number, command: string, done: RegExp): Promise<string> {
   return new Promise((resolve) => {
+    let text = '';
     const socket = connect(port, '127.0.0.1');
-    socket.setTimeout(500);
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => {
-      resolve(data.toString().startsWith('+PONG'));
+    const finish = (value: string) => {
+      resolve(value);
       socket.destroy();
+    };
+    socket.setTimeout(500);
+    socket.once('connect', () => socket.write(`${command}\r\n`));
+    socket.on('data', (data) => {
+      text += data.toString();
+      if (done.test(text)) finish(text);
     });
-    for (const event of ['error', 'timeout'] as const) {
-      socket.once(event, () => {
-        resolve(false);
-        socket.destroy();
-      });
-    }
+    for (const event of ['error', 'timeout', 'close'] as const)
+      socket.once(event, () => finish(''));
   });
 }

@@ -25,8 +25,8 @@ export type RowResult = {
   light: { p50: number; p99: number; pages: number; maxLagMs: number };
   /** Answers that were not complete pages, in every phase but overload. */
   bad: number;
-  /** Redis row: redis-server's own CPU per page. */
-  redisCpuMsPerPage?: number;
+  /** Redis row: redis-server's own CPU, and the commands it processed, per page. */
+  redis?: { cpuMsPerPage: number; commandsPerPage: number };
 };
 
 export type OverloadResult = {
@@ -153,7 +153,7 @@ Throughput in pages/s, latency in ms (in brackets, the difference from the floor
 | row | peak @16 | × floor | peak @64 | × floor | light rate /s | p50 light | p99 light | CPU ms/page | × floor | calls/page promo / recs / catalog | RSS @64 MB | core 1 | generator lag ms | not complete |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${lines.join('\n')}
-${redis?.redisCpuMsPerPage !== undefined ? `\nredis-server's own CPU in the Redis row: ${redis.redisCpuMsPerPage.toFixed(3)} ms per page (on core 1, not in the row's CPU).\n` : ''}
+${redis?.redis ? `\nRedis row: redis-server processed ${redis.redis.commandsPerPage.toFixed(2)} commands and spent ${redis.redis.cpuMsPerPage.toFixed(3)} ms of CPU per page (on core 1, not in the row's CPU). No commands at all means the gateway did not use Redis (a build without REDIS_URL support).\n` : ''}
 ${renderComparisons(find, noise)}
 ${overload.length ? renderOverload(overload, run) : ''}`;
 }
