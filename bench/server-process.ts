@@ -100,13 +100,15 @@ export async function firstPage(server: ServerProcess, request: PageRequest): Pr
     try {
       const response = await fetch(`${server.origin}/graphql`, { method: 'POST', ...request });
       const text = await response.text();
+      // Admission control may shed while every server is still starting on the one core.
+      if (response.status === 503) throw new Error('not ready yet');
       if (response.status !== 200) {
         throw new BrokenRun(`${server.spec.key}: HTTP ${response.status}: ${text}`);
       }
       return JSON.stringify(JSON.parse(text), null, 1);
     } catch (error) {
       if (error instanceof BrokenRun) throw error;
-      if (Date.now() - startedAt > 30_000) {
+      if (Date.now() - startedAt > 60_000) {
         throw new BrokenRun(`no answer from ${server.spec.key} at ${server.origin}`);
       }
       await sleep(100);
