@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
 import { createSchema, createYoga, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
-import { LRUCache } from 'lru-cache';
+import { z } from 'zod';
 import { createViewerVerifier } from './auth.js';
+import { createBookCache } from './cache/book-cache.js';
+import { createRedisSwrLevel } from './cache/redis-swr-level.js';
 import { createSwrCache } from './cache/swr-cache.js';
 import type { Config } from './config.js';
 import { createContextFactory, type Caches, type GatewayContext } from './context.js';
@@ -11,9 +12,17 @@ import { toGraphQLError } from './errors/to-graphql-error.js';
 import { EXAMPLE_QUERY } from './graphiql.js';
 import { createUpstreamClient } from './http/upstream-client.js';
 import type { Logger } from './logger.js';
-import { createMetrics, type Metrics } from './observability/metrics.js';
+import { createMetrics, silentSharedMetrics, type Metrics } from './observability/metrics.js';
 import { createRequestRecords } from './observability/request-record.js';
 import { createTracing, type Tracing } from './observability/tracing.js';
+import {
+  createMemoryPersistedQueryStore,
+  type PersistedQueryStore,
+} from './persisted/persisted-query-store.js';
+import { useAllowCrossOrigin } from './plugins/use-allow-cross-origin.js';
+import { useCompressResponses } from './plugins/use-compress-responses.js';
+import { useCsrfPrevention } from './plugins/use-csrf-prevention.js';
+import { useRefuseStreamReservation } from './plugins/use-refuse-stream-reservation.js';
 import { useCompiledExecution } from './plugins/use-compiled-execution.js';
 import { useExplainedHttpErrors } from './plugins/use-explained-http-errors.js';
 import { useIntrospectionSwitch } from './plugins/use-introspection-switch.js';
@@ -24,7 +33,11 @@ import { useRequestSizeLimit } from './plugins/use-request-size-limit.js';
 import { useResponseNotes } from './plugins/use-response-notes.js';
 import { useTracing } from './plugins/use-tracing.js';
 import { useTrustedDocuments } from './plugins/use-trusted-documents.js';
+import type { ViewerLimiter } from './rate-limit/viewer-limiter.js';
+import type { RedisConnection } from './redis/connection.js';
+import { KEYS } from './redis/keys.js';
 import { resolvers } from './resolvers/index.js';
+import { Promotion } from './upstreams/promo/schema.js';
 import {
   perService,
   UPSTREAMS,
@@ -46,6 +59,7 @@ export type GatewayOptions = Pick<
   | 'catalogCache'
   | 'fallbacks'
   | 'observability'
+  | 'compressionMinBytes'
 > & {
   upstreamUrls: PerService<string>;
   logger: Logger;
@@ -55,6 +69,23 @@ export type GatewayOptions = Pick<
   metrics?: Metrics;
   /** OpenTelemetry tracing; off when not given. */
   tracing?: Tracing;
+  /**
+   * Redis, shared by every replica: second level of the promo and book caches
+   * (src/redis/connection.ts). Default: none, everything in process memory.
+   */
+  redisConnection?: RedisConnection | null;
+  /**
+   * Pages per minute per signed-in viewer, checked right after the token
+   * (anonymous viewers are limited by a front step: src/http/limit-anonymous-pages.ts).
+   * Default: none.
+   */
+  rateLimiter?: ViewerLimiter | null;
+  /**
+   * Where automatic persisted queries are registered. Default: in memory, bounded
+   * by `security.trustedDocuments.storeMaxBytes` (`0`: APQ off). Give a shared one (Redis) so a
+   * registration on one replica serves them all.
+   */
+  persistedQueryStore?: PersistedQueryStore;
 };
 
 export type Gateway = YogaServerInstance<object, GatewayContext>;
@@ -67,7 +98,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     metrics: metrics.sink,
     tracer: (options.tracing ?? createTracing({})).tracer,
   });
-  const { services, caches } = createServices(options);
+  const { services, caches } = createServices({ ...options, metrics });
   const { security } = options;
   return createYoga<object, GatewayContext>({
     schema: createSchema<GatewayContext>({ typeDefs, resolvers }),
@@ -78,6 +109,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       verifyViewer: createViewerVerifier({ ...options.auth, logger: options.logger }),
       records,
       catalogTimeoutMs: options.policies.catalog.timeoutMs,
+      rateLimiter: options.rateLimiter ?? null,
     }),
     logging: options.logger,
     // Never expose internals, whatever NODE_ENV says: details go to the log.
@@ -92,10 +124,15 @@ export function createGateway(options: GatewayOptions): Gateway {
     renderGraphiQL: async (graphiqlOptions) =>
       (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(graphiqlOptions),
     landingPage: false,
+    // Replaced by useAllowCrossOrigin: yoga's reflects any origin, with credentials.
+    cors: false,
     batching: security.batchingLimit > 0 && { limit: security.batchingLimit },
     // `/health` (liveness) is yoga's built-in; `/ready` follows the process lifecycle.
     healthCheckEndpoint: '/health',
     plugins: [
+      // Preflights are answered first: they cost nothing else.
+      useAllowCrossOrigin({ origins: security.corsOrigins }),
+      useRefuseStreamReservation(),
       // @defer and @stream over multipart/mixed and text/event-stream.
       useDeferStream(),
       ...useCompiledExecution(),
@@ -103,8 +140,16 @@ export function createGateway(options: GatewayOptions): Gateway {
       useMaskIncrementalErrors({ maskError: toGraphQLError }),
       useReadinessCheck({ endpoint: '/ready', check: options.isReady ?? (() => true) }),
       useRequestSizeLimit({ maxBytes: security.maxBodyBytes }),
-      ...(security.csrfPrevention ? [useCSRFPrevention()] : []),
-      useTrustedDocuments({ ...security.trustedDocuments, logger: options.logger }),
+      ...(security.csrfPrevention ? [useCsrfPrevention()] : []),
+      useTrustedDocuments({
+        ...security.trustedDocuments,
+        store:
+          options.persistedQueryStore ??
+          (security.trustedDocuments.storeMaxBytes > 0
+            ? createMemoryPersistedQueryStore({ maxBytes: security.trustedDocuments.storeMaxBytes })
+            : null),
+        logger: options.logger,
+      }),
       useIntrospectionSwitch({ enabled: security.introspection }),
       // Query limits (GraphQL Armor): checked at validation, before any resolver runs.
       ...useQueryLimits(security),
@@ -116,22 +161,36 @@ export function createGateway(options: GatewayOptions): Gateway {
         logger: options.logger,
         serverTiming: options.observability.serverTiming,
         metricsEndpoint: options.observability.metrics ? '/metrics' : null,
+        clientNamesMax: options.observability.clientNamesMax,
       }),
+      // Last: it copies the headers every other plugin set.
+      useCompressResponses({ minBytes: options.compressionMinBytes }),
     ],
   });
 }
 
 /**
  * The long-lived upstream clients (one HTTP client and breaker each, from the
- * service registry) and the caches in front of them.
+ * service registry) and the caches in front of them: in process memory, with
+ * Redis as a second level when a connection is given. Recommendations are
+ * personal and never cached, in memory or in Redis.
  */
 export function createServices(
   options: Pick<
     GatewayOptions,
-    'upstreamUrls' | 'policies' | 'promoCache' | 'catalogCache' | 'logger' | 'requestDeadlineMs'
+    | 'upstreamUrls'
+    | 'policies'
+    | 'promoCache'
+    | 'catalogCache'
+    | 'logger'
+    | 'requestDeadlineMs'
+    | 'redisConnection'
+    | 'metrics'
   >,
 ): { services: ServiceClients; caches: Caches } {
   const { upstreamUrls, policies, promoCache, catalogCache, logger } = options;
+  const connection = options.redisConnection ?? null;
+  const metrics = options.metrics?.shared ?? silentSharedMetrics;
   const services = perService<ServiceClients>((service) =>
     UPSTREAMS[service].createClient(
       createUpstreamClient({
@@ -158,10 +217,30 @@ export function createServices(
       },
       ...promoCache,
       logger,
+      shared:
+        connection === null
+          ? undefined
+          : createRedisSwrLevel({
+              connection,
+              key: KEYS.promo,
+              lockKey: KEYS.promoLock,
+              schema: z.array(Promotion),
+              // The load's own deadline (above): no refresh holds the claim longer.
+              lockTtlMs: options.requestDeadlineMs,
+              localTtlMs: connection.localTtlMs,
+              cache: 'promo',
+              metrics,
+            }),
+      onHit: (level) => metrics.cacheLevelHit('promo', level),
     }),
     books:
       catalogCache.ttlMs > 0 && catalogCache.maxEntries > 0
-        ? new LRUCache({ max: catalogCache.maxEntries, ttl: catalogCache.ttlMs })
+        ? createBookCache({
+            ...catalogCache,
+            shared:
+              connection === null ? undefined : { connection, localTtlMs: connection.localTtlMs },
+            metrics,
+          })
         : null,
   };
   return { services, caches };

@@ -1,3 +1,4 @@
+import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
 import { DEMO_FAULTS, DEMO_JWT_SECRET } from './demo/settings.js';
 import { readHouseBanners } from './fallbacks/house-banners.js';
@@ -86,7 +87,46 @@ const GlobalEnv = z.object({
   ),
   TRUSTED_DOCUMENTS_MANIFEST: doc(
     z.string().min(1).default('operations/manifest.json'),
-    'the manifest `npm run documents` builds',
+    "manifests, comma-separated (e.g. web's and mobile's): this project's (`npm run documents`), graphql-codegen client-preset's `persisted-documents.json`, Relay's `persisted_queries.json` or Apollo's `persisted-query-manifest.json`",
+  ),
+  APQ_CACHE_MAX_BYTES: doc(
+    count(1_073_741_824).default(8_388_608),
+    'automatic persisted queries: documents registered by clients (hash plus text) are kept in memory up to this many bytes, least recently used dropped first; `0` turns APQ off (unknown hashes get `PersistedQueryNotSupported`, so clients send the text). Never used with `TRUSTED_DOCUMENTS=enforce`',
+  ),
+  APQ_REGISTRATIONS_PER_MINUTE: doc(
+    count(1_000_000).default(300),
+    'new automatic persisted queries registered per minute (process-wide); past it, queries still run but are not stored, so junk cannot churn the store',
+  ),
+  CORS_ORIGINS: doc(
+    z
+      .string()
+      .transform((value) =>
+        value
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z.array(
+          z
+            .string()
+            .regex(
+              /^(\*|https?:\/\/(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?)$/i,
+              'must be an origin (`https://app.example.com`), a subdomain wildcard (`https://*.example.com`) or `*`',
+            ),
+        ),
+      )
+      .optional(),
+    'browser origins allowed to call the gateway, comma-separated: exact origins (`https://shop.example.com`) or subdomain wildcards (`https://*.example.com`), with credentials; `*`: any origin, without credentials',
+    'none in production; any origin without credentials otherwise',
+  ),
+  COMPRESSION_MIN_BYTES: doc(
+    count(104_857_600).default(1024),
+    'gzip or brotli (per `Accept-Encoding`) for JSON and HTML answers at least this large; below it the headers cost more than they save. Streamed `@defer`/`@stream` parts are never compressed. `0` turns compression off',
+  ),
+  CLIENT_NAMES_MAX: doc(
+    count(1000).default(30),
+    'client names (`apollographql-client-name`, `graphql-client-name`) kept as metric labels: the first this many seen; later ones count as `other`',
   ),
   HEADERS_TIMEOUT_MS: doc(
     milliseconds.default(10_000),
@@ -153,6 +193,40 @@ const GlobalEnv = z.object({
     milliseconds.default(10_000),
     'after the drain delay, the longest in-flight requests may take before the process exits anyway',
   ),
+  REDIS_URL: doc(
+    z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// (TLS) URL' }).optional(),
+    '`redis://[user:pass@]host:port[/db]` (`rediss://` for TLS): share the promo cache, the book cache and rate-limit counters across replicas. Redis is never on the critical path: slow, down or holding garbage, it is a cache miss',
+    'everything in process memory (one replica)',
+  ),
+  REDIS_KEY_PREFIX: doc(
+    z.string().min(1).max(100).default('homepage-bff:'),
+    'prefix of every key, so several deployments can share one Redis (keys also carry a format version)',
+  ),
+  REDIS_TIMEOUT_MS: doc(
+    z.coerce.number().int().min(1).max(5_000).default(50),
+    'longest a page waits for Redis (any command, lock or limit check); past it, the cache is a miss and the limit is counted in memory',
+  ),
+  REDIS_LOCAL_TTL_MS: doc(
+    orZero.default(5_000),
+    'with `REDIS_URL`: how long a replica trusts its own copy of a shared value before asking Redis again (never past the value’s own freshness); the hot path pays no Redis round trip',
+  ),
+  RATE_LIMIT_PER_MINUTE: doc(
+    count(1_000_000).default(0),
+    'pages per minute per viewer (the verified user id, else the client address); over it: 429 `RATE_LIMITED` with `Retry-After`. Counted across replicas with `REDIS_URL`, per replica without it or while Redis is down (fail-open); `0` turns it off',
+  ),
+  TRUSTED_PROXIES: doc(
+    z
+      .string()
+      .transform((list) =>
+        list
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter((entry) => entry !== ''),
+      )
+      .optional(),
+    'comma-separated addresses or CIDRs (or `loopback`, `linklocal`, `uniquelocal`) of proxies whose `X-Forwarded-For` is believed for the client address',
+    'none: the direct peer is the client',
+  ),
 });
 
 /** `<SERVICE>_…` variables, read once per upstream with that service's own defaults. */
@@ -216,6 +290,11 @@ const Env = GlobalEnv.extend({
     if (e.JWT_SECRET !== undefined && e.JWKS_URL !== undefined) {
       problem('JWKS_URL', 'set JWT_SECRET or JWKS_URL, not both');
     }
+    try {
+      proxyAddr.compile(e.TRUSTED_PROXIES ?? []); // the parser that will use them
+    } catch (error) {
+      problem('TRUSTED_PROXIES', (error as Error).message);
+    }
   })
   .transform((e, ctx) => {
     // Files named by the environment are read here, so a bad one stops startup
@@ -250,7 +329,11 @@ const Env = GlobalEnv.extend({
         metrics: e.METRICS,
         otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
         serviceName: e.OTEL_SERVICE_NAME,
+        /** Distinct client names kept as metric labels; later ones are `other`. */
+        clientNamesMax: e.CLIENT_NAMES_MAX,
       },
+      /** Smallest JSON or HTML answer compressed; 0: compression off. */
+      compressionMinBytes: e.COMPRESSION_MIN_BYTES,
       /** What a request may ask for before anything executes. */
       security: {
         graphiql: e.GRAPHIQL ?? !production,
@@ -273,7 +356,12 @@ const Env = GlobalEnv.extend({
             () => loadManifest(e.TRUSTED_DOCUMENTS_MANIFEST, e.TRUSTED_DOCUMENTS),
             {},
           ),
+          /** Bytes of automatic persisted queries kept in memory; 0: none registered. */
+          storeMaxBytes: e.APQ_CACHE_MAX_BYTES,
+          registrationsPerMinute: e.APQ_REGISTRATIONS_PER_MINUTE,
         },
+        /** Browser origins allowed (exact, `https://*.example.com`, or `*` without credentials). */
+        corsOrigins: e.CORS_ORIGINS ?? (production ? [] : ['*']),
       },
       /** Every response goes out by then, with whatever resolved. */
       requestDeadlineMs: e.REQUEST_DEADLINE_MS,
@@ -307,6 +395,21 @@ const Env = GlobalEnv.extend({
         staleIfErrorMs: e.PROMO_STALE_IF_ERROR_MS,
       },
       catalogCache: { ttlMs: e.CATALOG_CACHE_TTL_MS, maxEntries: e.CATALOG_CACHE_MAX_ENTRIES },
+      /** Shared second level for the caches and rate limits; `null`: all in process memory. */
+      redis: e.REDIS_URL
+        ? {
+            url: e.REDIS_URL,
+            keyPrefix: e.REDIS_KEY_PREFIX,
+            timeoutMs: e.REDIS_TIMEOUT_MS,
+            localTtlMs: e.REDIS_LOCAL_TTL_MS,
+          }
+        : null,
+      rateLimit: {
+        /** Pages per minute per viewer; 0: off. */
+        perMinute: e.RATE_LIMIT_PER_MINUTE,
+        /** Proxies whose X-Forwarded-For is believed (proxy-addr's syntax). */
+        trustedProxies: e.TRUSTED_PROXIES ?? [],
+      },
       fallbacks: {
         /** Banners to show when promo has nothing fresh or stale; `null`: none (field is null). */
         houseBanners: e.HOUSE_BANNERS_FILE
@@ -331,6 +434,8 @@ export type SecurityConfig = Config['security'];
 export type AuthConfig = Config['auth'];
 export type PromoCacheConfig = Config['promoCache'];
 export type FallbackConfig = Config['fallbacks'];
+export type RedisConfig = NonNullable<Config['redis']>;
+export type RateLimitConfig = Config['rateLimit'];
 
 /** The configuration was unusable; the message names every bad variable. */
 export class ConfigError extends Error {

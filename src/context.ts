@@ -2,9 +2,12 @@ import type { YogaInitialContext } from 'graphql-yoga';
 import type { VerifyViewer, Viewer } from './auth.js';
 import type { SwrCache } from './cache/swr-cache.js';
 import type { FallbackConfig } from './config.js';
-import { createBookLoader, type BookCache, type BookLoader } from './loaders/book-loader.js';
+import { requestError } from './errors/vocabulary.js';
+import type { BookCache } from './cache/book-cache.js';
+import { createBookLoader, type BookLoader } from './loaders/book-loader.js';
 import { ListGate } from './loaders/list-gate.js';
 import type { RequestRecord, RequestRecords } from './observability/request-record.js';
+import type { ViewerLimiter } from './rate-limit/viewer-limiter.js';
 import type { Promotion } from './upstreams/promo/schema.js';
 import type { ServiceClients } from './upstreams/registry.js';
 
@@ -39,6 +42,8 @@ export type ContextFactoryOptions = {
   records: RequestRecords;
   /** The catalog's own timeout: a book batch is never held past deadline − this. */
   catalogTimeoutMs: number;
+  /** Pages per minute per signed-in viewer. Default: no limit. */
+  rateLimiter?: ViewerLimiter | null;
 };
 
 /** The one place where layers are wired together, once per request. */
@@ -49,10 +54,21 @@ export function createContextFactory({
   verifyViewer,
   records,
   catalogTimeoutMs,
+  rateLimiter = null,
 }: ContextFactoryOptions) {
   return async ({ request }: Pick<YogaInitialContext, 'request'>): Promise<GatewayContext> => {
     const record = records.of(request);
     const viewer = await verifyViewer(request.headers.get('authorization'));
+    // Signed-in viewers are counted by who they are, now that it is proven, and
+    // before anything executes (anonymous ones were counted by address in front).
+    if (viewer.kind === 'user' && rateLimiter) {
+      const decision = await rateLimiter.check(viewer);
+      if (!decision.allowed) {
+        throw requestError('RATE_LIMITED', {
+          headers: { 'Retry-After': String(decision.retryAfterSeconds) },
+        });
+      }
+    }
     const lists = new ListGate({ releaseAt: record.deadlineAt - catalogTimeoutMs });
     return {
       viewer,

@@ -7,7 +7,10 @@ import { startDemoServices, type DemoServices } from './demo/services.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createTracing } from './observability/tracing.js';
+import { limitAnonymousPages } from './http/limit-anonymous-pages.js';
 import { createGatewayServer } from './http/server.js';
+import { createViewerLimiter } from './rate-limit/viewer-limiter.js';
+import { createRedisConnection } from './redis/connection.js';
 
 // The process: configuration, demo services when no upstreams are set, listening,
 // and an orderly shutdown. Everything else is built in app.ts.
@@ -36,16 +39,38 @@ if (upstreamUrls === null) {
 }
 
 const tracing = createTracing(config.observability);
+const metrics = createMetrics({ processMetrics: true });
+// Connects in the background: startup never waits for Redis, and `/ready` never asks it.
+const redisConnection =
+  config.redis && createRedisConnection({ ...config.redis, logger, metrics: metrics.shared });
+const rateLimiter = createViewerLimiter({
+  perMinute: config.rateLimit.perMinute,
+  connection: redisConnection,
+  metrics: metrics.shared,
+});
 let draining = false;
 const gateway = createGateway({
   ...config,
   upstreamUrls,
   logger,
-  metrics: createMetrics({ processMetrics: true }),
+  metrics,
   tracing,
   isReady: () => !draining,
+  redisConnection,
+  rateLimiter,
 });
-const server = createGatewayServer(gateway, { limits: config.server, logger });
+const server = createGatewayServer(gateway, {
+  limits: config.server,
+  steps: rateLimiter
+    ? [
+        limitAnonymousPages({
+          limiter: rateLimiter,
+          trustedProxies: config.rateLimit.trustedProxies,
+        }),
+      ]
+    : [],
+  logger,
+});
 
 server.on('error', (error) => {
   logger.error(`Cannot listen on ${config.host ?? '*'}:${config.port}: ${error.message}`);
@@ -89,6 +114,7 @@ async function shutdown(signal: NodeJS.Signals) {
   await closed;
   clearInterval(sweep);
   await tracing.shutdown(); // flush spans still batched
+  redisConnection?.close();
   await demo?.close();
   process.exit(0);
 }

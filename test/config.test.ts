@@ -86,6 +86,12 @@ describe('loadConfig', () => {
     ['SERVER_TIMING', 'maybe'],
     ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector'],
     ['LOG_LEVEL', 'chatty'],
+    ['REDIS_URL', 'http://redis:6379'],
+    ['REDIS_URL', 'localhost:6379'],
+    ['REDIS_TIMEOUT_MS', '0'],
+    ['RATE_LIMIT_PER_MINUTE', '-5'],
+    ['TRUSTED_PROXIES', '10.0.0.0/33'],
+    ['TRUSTED_PROXIES', 'proxy.internal'],
   ])('stops on %s=%s with a message naming the variable', (name, value) => {
     expect(errorOf({ [name]: value })).toMatch(new RegExp(`^\\s+${name}: `, 'm'));
   });
@@ -131,5 +137,29 @@ describe('loadConfig', () => {
     expect(
       Object.keys(loadConfig({ TRUSTED_DOCUMENTS: 'enforce' }).security.trustedDocuments.manifest),
     ).toHaveLength(2);
+  });
+
+  it('keeps everything in process memory without REDIS_URL, and no rate limit by default', () => {
+    const config = loadConfig({});
+    expect(config.redis).toBeNull();
+    expect(config.rateLimit).toEqual({ perMinute: 0, trustedProxies: [] });
+  });
+
+  it('reads Redis and the rate limit with their defaults', () => {
+    const config = loadConfig({
+      REDIS_URL: 'rediss://user:pass@redis.internal:6380/2',
+      RATE_LIMIT_PER_MINUTE: '120',
+      TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.1 ,loopback',
+    });
+    expect(config.redis).toEqual({
+      url: 'rediss://user:pass@redis.internal:6380/2',
+      keyPrefix: 'homepage-bff:',
+      timeoutMs: 50,
+      localTtlMs: 5000,
+    });
+    expect(config.rateLimit).toEqual({
+      perMinute: 120,
+      trustedProxies: ['10.0.0.0/8', '192.168.1.1', 'loopback'],
+    });
   });
 });

@@ -61,7 +61,7 @@ describe('GraphQL over HTTP', () => {
       406,
       /Accept application\/graphql-response\+json/,
     ],
-    ['PUT', { ...json({ query: PROMO }), method: 'PUT' }, 405, /GET and POST/],
+    ['PUT', { ...json({ query: PROMO }), method: 'PUT' }, 405, /distinct connections mode/],
     [
       'a batched request (batching off)',
       json([{ query: PROMO }, { query: PROMO }]),

@@ -96,6 +96,8 @@ describe('request log', () => {
       {
         msg: 'graphql request',
         requestId: 'req-log-1',
+        method: 'POST',
+        path: '/graphql',
         operation: 'Home',
         status: 200,
         durationMs: expect.any(Number),

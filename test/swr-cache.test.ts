@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createSwrCache } from '../src/cache/swr-cache.js';
+import {
+  createSwrCache,
+  type RefreshClaim,
+  type SwrEntry,
+  type SwrSharedLevel,
+} from '../src/cache/swr-cache.js';
 import { UpstreamError } from '../src/errors/upstream-error.js';
 import { silentLogger } from '../src/logger.js';
 import { RequestRecord } from '../src/observability/request-record.js';
@@ -9,7 +14,13 @@ const call = (deadlineMs?: number) => ({ record: RequestRecord.detached({ deadli
 
 /** A cache over a scripted loader and a hand-moved clock. */
 function setup(
-  options: { ttlMs?: number; staleWhileRevalidateMs?: number; staleIfErrorMs?: number } = {},
+  options: {
+    ttlMs?: number;
+    staleWhileRevalidateMs?: number;
+    staleIfErrorMs?: number;
+    shared?: SwrSharedLevel<string>;
+    onHit?: (level: 'memory' | 'redis') => void;
+  } = {},
 ) {
   let time = 1_000_000;
   const loads: Array<{
@@ -26,6 +37,8 @@ function setup(
     staleWhileRevalidateMs: options.staleWhileRevalidateMs ?? 1000,
     staleIfErrorMs: options.staleIfErrorMs ?? 10_000,
     logger: silentLogger,
+    shared: options.shared,
+    onHit: options.onHit,
     now: () => time,
   });
   const settle = () => new Promise((resolve) => setImmediate(resolve));
@@ -145,5 +158,123 @@ describe('shared promo cache (stale-while-revalidate, stale-if-error)', () => {
     loads[0]?.resolve({ value: 'v1' });
     expect((await patient).value).toBe('v1');
     expect(loads).toHaveLength(1);
+  });
+});
+
+/** A second level as another replica would see it: what it holds, and what it was asked. */
+function sharedLevel(init: { stored?: SwrEntry<string>; claim?: RefreshClaim['kind'] } = {}) {
+  const level = {
+    stored: init.stored,
+    reads: 0,
+    writes: [] as Array<SwrEntry<string>>,
+    /** Resolves a waiting replica with the other replica's entry. */
+    theirs: undefined as SwrEntry<string> | undefined,
+    localTtlMs: 100,
+    async read() {
+      level.reads++;
+      return level.stored;
+    },
+    write(entry: SwrEntry<string>) {
+      level.writes.push(entry);
+      level.stored = entry;
+    },
+    async claimRefresh(): Promise<RefreshClaim> {
+      const kind = init.claim ?? 'mine';
+      return kind === 'mine' ? { kind, release: () => {} } : { kind };
+    },
+    async awaitRefresh() {
+      return level.theirs;
+    },
+  };
+  return level;
+}
+
+const entryAt = (value: string, storedAt: number): SwrEntry<string> => ({
+  value,
+  storedAt,
+  freshUntil: storedAt + 1000,
+  revalidateUntil: storedAt + 2000,
+  staleIfErrorUntil: storedAt + 10_000,
+});
+
+describe('promo cache with a level shared by replicas', () => {
+  it('serves what another replica stored, without loading', async () => {
+    const level = sharedLevel({ stored: entryAt('theirs', 1_000_000 - 200) });
+    const hits: string[] = [];
+    const { cache, loads } = setup({ shared: level, onHit: (hit) => hits.push(hit) });
+
+    expect(await cache.get(call())).toEqual({
+      value: 'theirs',
+      freshness: { state: 'fresh', ageMs: 200 },
+    });
+    expect(loads).toHaveLength(0);
+    expect(hits).toEqual(['redis']);
+  });
+
+  it('stores what it loads with absolute timestamps, so every replica judges it alike', async () => {
+    const level = sharedLevel();
+    const { prime } = setup({ shared: level, ttlMs: 1000, staleWhileRevalidateMs: 500 });
+    await prime('v1');
+    expect(level.writes).toEqual([
+      {
+        value: 'v1',
+        storedAt: 1_000_000,
+        freshUntil: 1_001_000,
+        revalidateUntil: 1_001_500,
+        staleIfErrorUntil: 1_011_000,
+      },
+    ]);
+  });
+
+  it('asks the shared level again only once its own copy is localTtlMs old', async () => {
+    const level = sharedLevel();
+    const hits: string[] = [];
+    const { cache, prime, advance } = setup({ shared: level, onHit: (hit) => hits.push(hit) });
+    await prime('v1');
+    const readsAfterLoad = level.reads;
+    advance(50);
+    await cache.get(call());
+    expect(level.reads).toBe(readsAfterLoad);
+    advance(60);
+    await cache.get(call());
+    expect(level.reads).toBe(readsAfterLoad + 1);
+    expect(hits).toEqual(['memory', 'memory']);
+  });
+
+  it('waits for the replica that claimed the refresh and serves its value, loading nothing', async () => {
+    const level = sharedLevel({ claim: 'theirs' });
+    level.theirs = entryAt('theirs', 1_000_000);
+    const { cache, loads } = setup({ shared: level });
+    expect((await cache.get(call())).value).toBe('theirs');
+    expect(loads).toHaveLength(0);
+  });
+
+  it('loads itself when the claiming replica gives up', async () => {
+    const level = sharedLevel({ claim: 'theirs' });
+    const { cache, loads, settle } = setup({ shared: level });
+    const got = cache.get(call());
+    await settle();
+    loads[0]?.resolve({ value: 'mine' });
+    expect((await got).value).toBe('mine');
+    expect(loads).toHaveLength(1);
+  });
+
+  it('falls back to single flight in this process when the shared level is unavailable', async () => {
+    const level = sharedLevel({ claim: 'unavailable' });
+    const { cache, loads, settle } = setup({ shared: level });
+    const all = Promise.all([cache.get(call()), cache.get(call()), cache.get(call())]);
+    await settle();
+    loads[0]?.resolve({ value: 'v1' });
+    expect((await all).map((r) => r.value)).toEqual(['v1', 'v1', 'v1']);
+    expect(loads).toHaveLength(1);
+  });
+
+  it('keeps its own copy over an older one in the shared level', async () => {
+    const level = sharedLevel();
+    const { cache, prime, advance } = setup({ shared: level });
+    await prime('new');
+    level.stored = entryAt('old', 1_000_000 - 5000);
+    advance(200); // past localTtlMs: the shared level is read again
+    expect((await cache.get(call())).value).toBe('new');
   });
 });

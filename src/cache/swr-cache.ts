@@ -27,7 +27,49 @@ export type SwrCacheOptions<T> = {
   /** Past freshness: serve when a refresh fails, for this long. Errors are never cached. */
   staleIfErrorMs: number;
   logger: Logger;
+  /** A second level shared by replicas (Redis). Default: none, this process only. */
+  shared?: SwrSharedLevel<T> | undefined;
+  /** Hears which level served a value without a load (metrics). */
+  onHit?: (level: 'memory' | 'redis') => void;
   now?: () => number;
+};
+
+/**
+ * A stored value with its absolute timestamps, so that every replica reading it
+ * decides fresh / stale / expired the same way, whatever its own settings.
+ */
+export type SwrEntry<T> = {
+  value: T;
+  storedAt: number;
+  /** Served as fresh until then. */
+  freshUntil: number;
+  /** Past freshness, served at once (and refreshed in the background) until then. */
+  revalidateUntil: number;
+  /** Past freshness, served when a refresh fails until then. */
+  staleIfErrorUntil: number;
+};
+
+/** Who refreshes when several replicas share the value (redis-swr-level.ts). */
+export type RefreshClaim =
+  { kind: 'mine'; release(): void } | { kind: 'theirs' } | { kind: 'unavailable' };
+
+/**
+ * A second level shared by replicas (Redis). Each method fails soft: a read
+ * that fails is a miss, a claim that cannot be made is `unavailable`.
+ */
+export type SwrSharedLevel<T> = {
+  read(): Promise<SwrEntry<T> | undefined>;
+  /** Fire-and-forget. */
+  write(entry: SwrEntry<T>): void;
+  /** Tries to become the one replica that refreshes (a short lock). */
+  claimRefresh(): Promise<RefreshClaim>;
+  /**
+   * While another replica refreshes: its entry once stored (newer than
+   * `storedAfter`), or `undefined` if it gives up, Redis fails, or the claim expires.
+   */
+  awaitRefresh(storedAfter: number): Promise<SwrEntry<T> | undefined>;
+  /** How long a copy in this process is served without asking the shared level again. */
+  localTtlMs: number;
 };
 
 export type SwrCache<T> = {
@@ -39,6 +81,12 @@ export type SwrCache<T> = {
  * A one-value cache shared across requests, in the manner of HTTP's
  * `stale-while-revalidate` and `stale-if-error` (RFC 5861). Concurrent misses share
  * one load (single flight); a failed load stores nothing.
+ *
+ * With a `shared` level (Redis), this process's copy is a first level kept at
+ * most `localTtlMs` before the shared one is read again; a refresh is claimed
+ * across replicas, so one replica calls the upstream and the others pick up
+ * its result. Whatever the shared level does, the in-process behaviour remains:
+ * a failing shared level is a miss, and single flight falls back to this process.
  */
 export function createSwrCache<T>({
   service,
@@ -47,56 +95,125 @@ export function createSwrCache<T>({
   staleWhileRevalidateMs,
   staleIfErrorMs,
   logger,
+  shared,
+  onHit,
   now = Date.now,
 }: SwrCacheOptions<T>): SwrCache<T> {
-  let entry: { value: T; storedAt: number; freshUntil: number } | undefined;
+  let entry: SwrEntry<T> | undefined;
+  /** Until when `entry` is served without reading the shared level. */
+  let checkedUntil = -Infinity;
   let inflight: Promise<Cached<T>> | undefined;
+  let reading: Promise<boolean> | undefined;
+
+  const adopt = (found: SwrEntry<T> | undefined) => {
+    if (found && (entry === undefined || found.storedAt > entry.storedAt)) entry = found;
+  };
+
+  async function loadAndStore(trigger: CallOptions): Promise<Cached<T>> {
+    const { value, maxAgeMs } = await load(trigger);
+    const lifetime = maxAgeMs ?? ttlMs;
+    const storedAt = now();
+    if (lifetime > 0) {
+      const freshUntil = storedAt + lifetime;
+      entry = {
+        value,
+        storedAt,
+        freshUntil,
+        revalidateUntil: freshUntil + staleWhileRevalidateMs,
+        staleIfErrorUntil: freshUntil + staleIfErrorMs,
+      };
+      checkedUntil = storedAt + (shared?.localTtlMs ?? Infinity);
+      shared?.write(entry);
+    }
+    return { value, freshness: { state: 'fresh', ageMs: 0 } };
+  }
+
+  /** One replica loads; the others wait for its result, or load themselves if it fails. */
+  async function refreshAcrossReplicas(
+    level: SwrSharedLevel<T>,
+    trigger: CallOptions,
+  ): Promise<Cached<T>> {
+    const claim = await level.claimRefresh();
+    if (claim.kind === 'theirs') {
+      const theirs = await level.awaitRefresh(entry?.storedAt ?? -Infinity);
+      if (theirs) {
+        adopt(theirs);
+        checkedUntil = now() + level.localTtlMs;
+        onHit?.('redis');
+        return served(theirs, 'revalidating');
+      }
+    }
+    try {
+      return await loadAndStore(trigger);
+    } finally {
+      if (claim.kind === 'mine') claim.release();
+    }
+  }
 
   function refresh(trigger: CallOptions): Promise<Cached<T>> {
-    inflight ??= load(trigger)
-      .then(({ value, maxAgeMs }) => {
-        const lifetime = maxAgeMs ?? ttlMs;
-        const storedAt = now();
-        if (lifetime > 0) entry = { value, storedAt, freshUntil: storedAt + lifetime };
-        return { value, freshness: { state: 'fresh', ageMs: 0 } } as const;
-      })
-      .finally(() => {
+    inflight ??= (shared ? refreshAcrossReplicas(shared, trigger) : loadAndStore(trigger)).finally(
+      () => {
         inflight = undefined;
-      });
+      },
+    );
     return inflight;
   }
 
-  const stale = (
-    from: NonNullable<typeof entry>,
-    reason: 'revalidating' | 'upstream_failed',
-  ): Cached<T> => ({
-    value: from.value,
-    freshness: { state: 'stale', ageMs: now() - from.storedAt, reason },
-  });
+  /**
+   * Reads the shared level (one read at a time) and keeps what is newer than
+   * ours; says whether the shared level supplied it.
+   */
+  function readShared(level: SwrSharedLevel<T>): Promise<boolean> {
+    reading ??= level
+      .read()
+      .then((found) => {
+        const before = entry;
+        adopt(found);
+        checkedUntil = now() + level.localTtlMs;
+        return entry !== before;
+      })
+      .finally(() => {
+        reading = undefined;
+      });
+    return reading;
+  }
+
+  const served = (from: SwrEntry<T>, reason: 'revalidating' | 'upstream_failed'): Cached<T> => {
+    const ageMs = now() - from.storedAt;
+    return now() < from.freshUntil
+      ? { value: from.value, freshness: { state: 'fresh', ageMs } }
+      : { value: from.value, freshness: { state: 'stale', ageMs, reason } };
+  };
 
   return {
     async get(call) {
+      let level: 'memory' | 'redis' = 'memory';
+      // The shared level is asked once our copy is `localTtlMs` old, or no longer
+      // fresh: another replica may have refreshed it already.
+      const ours = entry;
+      if (shared && (ours === undefined || now() >= ours.freshUntil || now() >= checkedUntil)) {
+        level = (await readShared(shared)) ? 'redis' : 'memory';
+      }
       const current = entry;
       const at = now();
       if (current && at < current.freshUntil) {
-        return {
-          value: current.value,
-          freshness: { state: 'fresh', ageMs: at - current.storedAt },
-        };
+        onHit?.(level);
+        return served(current, 'revalidating');
       }
-      if (current && at < current.freshUntil + staleWhileRevalidateMs) {
+      if (current && at < current.revalidateUntil) {
         refresh(call).catch((error: unknown) =>
           logger.warn(`[${service}] background refresh failed: ${String(error)}`),
         );
-        return stale(current, 'revalidating');
+        onHit?.(level);
+        return served(current, 'revalidating');
       }
       try {
         return await untilDeadline(refresh(call), call, service);
       } catch (error) {
         const last = entry;
-        if (last && now() < last.freshUntil + staleIfErrorMs) {
+        if (last && now() < last.staleIfErrorUntil) {
           logger.warn(`[${service}] serving stale value: ${String(error)}`);
-          return stale(last, 'upstream_failed');
+          return served(last, 'upstream_failed');
         }
         throw error;
       }

@@ -19,14 +19,35 @@ export const REQUEST_ERRORS = {
     status: 503,
     message: 'Sign-in cannot be checked right now; try again shortly.',
   },
+  RATE_LIMITED: {
+    status: 429,
+    message: 'Too many pages in a minute; try again after Retry-After seconds.',
+  },
   QUERY_LIMIT_EXCEEDED: { status: 400, message: 'The operation is over a query limit.' },
-  PERSISTED_QUERY_NOT_FOUND: {
+  /**
+   * The message is what Apollo clients and urql match to retry with the text.
+   * Automatic persisted queries answer it with 200 (see use-trusted-documents.ts).
+   */
+  PERSISTED_QUERY_NOT_FOUND: { status: 400, message: 'PersistedQueryNotFound' },
+  /** APQ is off (`APQ_CACHE_MAX_BYTES=0`): Apollo clients stop hashing first for the session. */
+  PERSISTED_QUERY_NOT_SUPPORTED: { status: 400, message: 'PersistedQueryNotSupported' },
+  PERSISTED_QUERY_HASH_MISMATCH: {
     status: 400,
-    message: 'Unknown document id: build it into the trusted-document manifest.',
+    message: 'The query does not match its sha256Hash: hash the exact text sent.',
   },
   PERSISTED_QUERY_ONLY: {
     status: 400,
     message: 'Only trusted documents are accepted: send a documentId.',
+  },
+  CSRF_PREVENTED: {
+    status: 403,
+    message:
+      'Possible cross-site request: send Content-Type: application/json, or a header such as apollo-require-preflight: true or graphql-preflight: 1.',
+  },
+  SSE_SINGLE_CONNECTION_UNSUPPORTED: {
+    status: 405,
+    message:
+      "graphql-sse's single connection mode is not supported: use its distinct connections mode (singleConnection: false, the default).",
   },
 } as const satisfies Record<string, { status: number; message: string }>;
 export type RequestErrorCode = keyof typeof REQUEST_ERRORS;
@@ -55,11 +76,18 @@ export type ErrorCode = RequestErrorCode | UpstreamErrorCode | FieldErrorCode;
 /** Refuses the whole request with `code`'s status (yoga turns `extensions.http` into the response). */
 export function requestError(
   code: RequestErrorCode,
-  { message, headers }: { message?: string; headers?: Record<string, string> } = {},
+  {
+    message,
+    status,
+    headers,
+  }: { message?: string; status?: number; headers?: Record<string, string> } = {},
 ): GraphQLError {
-  const { status, message: publicMessage } = REQUEST_ERRORS[code];
-  return new GraphQLError(message ?? publicMessage, {
-    extensions: { code, http: { status, ...(headers && { headers }) } },
+  const declared = REQUEST_ERRORS[code];
+  return new GraphQLError(message ?? declared.message, {
+    extensions: {
+      code,
+      http: { status: status ?? declared.status, ...(headers && { headers }) },
+    },
   });
 }
 

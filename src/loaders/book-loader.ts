@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { LRUCache } from 'lru-cache';
+import type { BookCache } from '../cache/book-cache.js';
 import type { CallOptions } from '../http/upstream-client.js';
 import { inSpan } from '../observability/tracing.js';
 import type { CatalogService } from '../upstreams/catalog/client.js';
@@ -8,9 +8,6 @@ import type { ListGate } from './list-gate.js';
 
 /** Books by id for one request: `null` for ids the catalog does not know. */
 export type BookLoader = DataLoader<string, Book | null>;
-
-/** Book details shared across requests: bounded in size and age (see app.ts). */
-export type BookCache = LRUCache<string, Book>;
 
 /** Options of `createBookLoader`. */
 export type BookLoaderOptions = {
@@ -33,13 +30,8 @@ export function createBookLoader({ catalog, call, cache, gate }: BookLoaderOptio
   const { record } = call;
   return new DataLoader<string, Book | null>(
     async (ids) => {
-      const found = new Map<string, Book>();
-      const missing: string[] = [];
-      for (const id of ids) {
-        const book = cache?.get(id);
-        if (book) found.set(id, book);
-        else missing.push(id);
-      }
+      const found = cache ? await cache.getMany(ids) : new Map<string, Book>();
+      const missing = ids.filter((id) => !found.has(id));
       if (cache) {
         // Server-Timing names the catalog once: a hit when no call was needed,
         // else the call itself.
@@ -58,10 +50,8 @@ export function createBookLoader({ catalog, call, cache, gate }: BookLoaderOptio
             { attributes: { 'catalog.ids': missing.length } },
             (parent) => catalog.booksByIds(missing, { ...call, parent }),
           );
-          for (const [id, book] of books) {
-            found.set(id, book);
-            cache?.set(id, book);
-          }
+          for (const [id, book] of books) found.set(id, book);
+          cache?.setMany(books);
         } catch (error) {
           // DataLoader contract: one result per key, an Error for each key that failed.
           const failure = error instanceof Error ? error : new Error(String(error));

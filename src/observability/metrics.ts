@@ -1,5 +1,29 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { MetricsSink } from './request-record.js';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CacheName, MetricsSink } from './request-record.js';
+
+/** How Redis has been answering lately (src/redis/state-tracker.ts). */
+export type RedisState = 'up' | 'down' | 'timeouts';
+export const REDIS_STATES: readonly RedisState[] = ['up', 'down', 'timeouts'];
+
+/** What the Redis second level and the rate limit report (process-wide). */
+export type SharedStateMetrics = {
+  redisState(state: RedisState): void;
+  /** A Redis command that failed (`error`) or did not answer in REDIS_TIMEOUT_MS (`timeout`). */
+  redisFailure(kind: 'error' | 'timeout'): void;
+  /** Lookups answered by a level: this process's memory, or Redis. */
+  cacheLevelHit(cache: CacheName, level: 'memory' | 'redis', count?: number): void;
+  /** A value in Redis that did not parse or match its schema: treated as a miss. */
+  invalidValue(cache: CacheName, count?: number): void;
+  rateLimited(viewer: 'anonymous' | 'user'): void;
+};
+
+export const silentSharedMetrics: SharedStateMetrics = {
+  redisState: () => {},
+  redisFailure: () => {},
+  cacheLevelHit: () => {},
+  invalidValue: () => {},
+  rateLimited: () => {},
+};
 
 /** The gateway's Prometheus metrics, on a registry of their own. */
 export type Metrics = {
@@ -7,6 +31,9 @@ export type Metrics = {
   /** What request records feed: upstream calls, cache lookups, dropped items. */
   sink: MetricsSink;
   observeRequest(operation: string, seconds: number): void;
+  shared: SharedStateMetrics;
+  /** Every request, rejected ones included, by client (labels bounded by client-awareness.ts) and status. */
+  countRequest(labels: { client: string; version: string; status: number }): void;
 };
 
 /**
@@ -48,9 +75,55 @@ export function createMetrics({ processMetrics = false } = {}): Metrics {
     labelNames: ['service'],
     registers: [registry],
   });
+  const redisState = new Gauge({
+    name: 'bff_redis_state',
+    help: 'Redis as this replica sees it: 1 on the current state (up, down, timeouts), 0 on the others.',
+    labelNames: ['state'],
+    registers: [registry],
+  });
+  const redisFailures = new Counter({
+    name: 'bff_redis_command_failures_total',
+    help: 'Redis commands that failed (error) or exceeded REDIS_TIMEOUT_MS (timeout); each one was a cache miss.',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+  const levelHits = new Counter({
+    name: 'bff_cache_level_hits_total',
+    help: 'Shared cache hits by cache and level (memory: this process, redis: the second level).',
+    labelNames: ['cache', 'level'],
+    registers: [registry],
+  });
+  const invalid = new Counter({
+    name: 'bff_redis_invalid_values_total',
+    help: 'Values read from Redis that did not parse or match their schema (served as misses).',
+    labelNames: ['cache'],
+    registers: [registry],
+  });
+  const rateLimited = new Counter({
+    name: 'bff_rate_limited_requests_total',
+    help: 'Requests refused with 429 RATE_LIMITED, by viewer kind.',
+    labelNames: ['viewer'],
+    registers: [registry],
+  });
+
+  const requests = new Counter({
+    name: 'bff_http_requests_total',
+    help: 'Requests by client name and version (apollographql-client-name/-version or graphql-client-name/-version; the first CLIENT_NAMES_MAX names, later ones `other`, none sent `none`) and HTTP status, rejected ones included.',
+    labelNames: ['client', 'client_version', 'status'],
+    registers: [registry],
+  });
 
   return {
     registry,
+    shared: {
+      redisState(state) {
+        for (const each of REDIS_STATES) redisState.set({ state: each }, each === state ? 1 : 0);
+      },
+      redisFailure: (kind) => redisFailures.inc({ kind }),
+      cacheLevelHit: (cache, level, count = 1) => levelHits.inc({ cache, level }, count),
+      invalidValue: (cache, count = 1) => invalid.inc({ cache }, count),
+      rateLimited: (viewer) => rateLimited.inc({ viewer }),
+    },
     sink: {
       onCall({ service, durationMs, outcome }) {
         callDuration.observe({ service, outcome }, durationMs / 1000);
@@ -60,5 +133,7 @@ export function createMetrics({ processMetrics = false } = {}): Metrics {
       onCache: (name, result, count = 1) => cache.inc({ cache: name, result }, count),
     },
     observeRequest: (operation, seconds) => requestDuration.observe({ operation }, seconds),
+    countRequest: ({ client, version, status }) =>
+      requests.inc({ client, client_version: version, status: String(status) }),
   };
 }

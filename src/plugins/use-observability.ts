@@ -2,6 +2,11 @@ import type { Plugin } from 'graphql-yoga';
 import type { ExecutionResult } from 'graphql';
 import type { YogaInitialContext } from 'graphql-yoga';
 import { codeOf } from '../errors/to-graphql-error.js';
+import {
+  clientOf,
+  createClientLabels,
+  type ClientIdentity,
+} from '../observability/client-awareness.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { operationName } from '../observability/operation-name.js';
@@ -18,10 +23,16 @@ export type ObservabilityOptions = {
   serverTiming?: boolean;
   /** Where Prometheus scrapes; `null`: not served. Default `/metrics`. */
   metricsEndpoint?: string | null;
+  /** Distinct client names kept as metric labels (later ones are `other`). Default 30. */
+  clientNamesMax?: number;
 };
+
+/** Probes come every few seconds from every load balancer: logged at debug only. */
+const PROBES = new Set(['/health', '/ready']);
 
 /** What the plugin learns of a request as it executes. */
 type Seen = {
+  client: ClientIdentity | undefined;
   executed: boolean;
   operation?: string;
   fields?: Record<string, string>;
@@ -31,10 +42,12 @@ type Seen = {
  * Request id, Server-Timing, request metrics and the request log line, all from
  * one view of the request: where it started, its context, and its result.
  *
- * The log line carries the request id, operation, status, duration and the
- * outcome of each list field the request's record tracked (`ok`, an error code,
- * `stale`, `fallback:<name>`).
- * Never a header value, token or user id.
+ * Every request gets one log line, refused ones included (a 400, 401, 403,
+ * 411, 413, a persisted query miss): request id, method, path, status, the
+ * error code of a refusal, the operation and the outcome of each list field the
+ * request's record tracked (`ok`, an error code, `stale`, `fallback:<name>`),
+ * duration, and the client's name and version when it sends them. Never a
+ * token or user id.
  */
 export function useObservability({
   metrics,
@@ -42,8 +55,10 @@ export function useObservability({
   logger,
   serverTiming = true,
   metricsEndpoint = '/metrics',
+  clientNamesMax = 30,
 }: ObservabilityOptions): Plugin {
   const seen = new WeakMap<Request, Seen>();
+  const clientLabels = createClientLabels({ maxNames: clientNamesMax });
   return {
     async onRequest({ request, url, endResponse, fetchAPI }) {
       if (url.pathname === metricsEndpoint && request.method === 'GET') {
@@ -55,7 +70,7 @@ export function useObservability({
         return;
       }
       records.of(request); // Starts the clock.
-      seen.set(request, { executed: false });
+      seen.set(request, { executed: false, client: clientOf(request.headers) });
     },
     onExecute({ args }) {
       const { request } = args.contextValue as YogaInitialContext;
@@ -70,9 +85,12 @@ export function useObservability({
         },
       };
     },
-    onResponse({ request, response }) {
-      const entry = seen.get(request);
-      if (!entry) return;
+    async onResponse({ request, response }) {
+      const url = new URL(request.url);
+      if (url.pathname === metricsEndpoint && request.method === 'GET') return;
+      // Answered before this plugin's onRequest ran (a preflight, a size refusal):
+      // the record starts now. Those answers took next to no time anyway.
+      const entry = seen.get(request) ?? { executed: false, client: clientOf(request.headers) };
       const record = records.of(request);
       const durationMs = performance.now() - record.startedAt;
       const requestId = record.requestId;
@@ -81,21 +99,46 @@ export function useObservability({
       if (serverTiming && entry.executed && !incremental) {
         response.headers.set('server-timing', serverTimingHeader(record, durationMs));
       }
-      if (entry.operation === undefined) return; // Not a GraphQL execution (GraphiQL, /health…).
-      metrics.observeRequest(entry.operation, durationMs / 1000);
-      logger.info({
+      if (entry.operation !== undefined) {
+        metrics.observeRequest(entry.operation, durationMs / 1000);
+      }
+      metrics.countRequest({ ...clientLabels(entry.client), status: response.status });
+      const line = {
         msg: 'graphql request',
         requestId,
+        method: request.method,
+        path: url.pathname,
         operation: entry.operation,
         status: response.status,
+        code: entry.executed ? undefined : await refusalCode(response),
         durationMs: Math.round(durationMs * 10) / 10,
         fields: entry.fields,
-      });
+        client: entry.client?.name,
+        clientVersion: entry.client?.version,
+      };
+      // Called as methods: pino's need their `this`.
+      logger[PROBES.has(url.pathname) ? 'debug' : 'info'](
+        Object.fromEntries(Object.entries(line).filter(([, value]) => value !== undefined)),
+      );
     },
   };
 }
 
 // Private helpers.
+
+/** The code of a request refused before execution, from its GraphQL error body. */
+async function refusalCode(response: Response): Promise<string | undefined> {
+  if (!/json/.test(response.headers.get('content-type') ?? '')) return undefined;
+  try {
+    const body = (await response.clone().json()) as {
+      errors?: Array<{ extensions?: { code?: unknown } }>;
+    };
+    const code = body.errors?.[0]?.extensions?.code;
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function serverTimingHeader(record: RequestRecord, totalMs: number): string {
   const entries = record.timings.map(

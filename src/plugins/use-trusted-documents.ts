@@ -1,8 +1,11 @@
-import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import type { Plugin } from 'graphql-yoga';
 import { requestError } from '../errors/vocabulary.js';
 import type { Logger } from '../logger.js';
+import type { PersistedQueryStore } from '../persisted/persisted-query-store.js';
+import { createRegistrationBudget } from '../persisted/registration-budget.js';
+import { requestedDocument } from '../persisted/requested-document.js';
 import {
+  canonicalId,
   documentId,
   type TrustedDocumentManifest,
   type TrustedDocumentsMode,
@@ -11,61 +14,143 @@ import {
 /** Options of `useTrustedDocuments`. */
 export type TrustedDocumentsOptions = {
   /**
-   * - `off`: any operation runs; `documentId` requests are served from the manifest.
-   * - `log`: as `off`, and operations sent as text that are not in the manifest are logged.
-   * - `enforce`: only `documentId` requests for documents in the manifest run.
+   * - `off`: any operation runs; ids are served from the manifest, then from
+   *   documents registered by automatic persisted queries.
+   * - `log`: as `off`, and operations that are not in the manifest are logged.
+   * - `enforce`: only ids from the manifest run; nothing is registered.
    */
   mode: TrustedDocumentsMode;
   manifest: TrustedDocumentManifest;
+  /**
+   * Where automatic persisted queries are registered (not used in `enforce`
+   * mode); `null`: APQ off, unknown hashes get `PersistedQueryNotSupported` so
+   * clients stop sending hashes first.
+   */
+  store: PersistedQueryStore | null;
+  /** New registrations per minute, process-wide. */
+  registrationsPerMinute: number;
   logger: Logger;
 };
 
+/** A document sent with its hash, to register once it has passed validation. */
+type Pending = { id: string; query: string };
+
 /**
- * Serves trusted documents by id: `{"documentId": "sha256:<hex>"}` (the GraphQL
- * over HTTP persisted-documents form), or Apollo's
- * `extensions.persistedQuery.sha256Hash`. Built on yoga's persisted-operations plugin.
+ * Persisted documents and automatic persisted queries (APQ), in one place:
+ *
+ * - an id alone (`documentId`, Relay's `doc_id`, the older `id`, in the body or
+ *   the URL, or Apollo's `extensions.persistedQuery.sha256Hash`) runs the
+ *   manifest's document, or one registered earlier;
+ * - an unknown hash from Apollo's protocol gets `PersistedQueryNotFound`, the
+ *   answer Apollo clients and urql retry on with the text;
+ * - a hash with its text is checked (sha256 of the text), registered once the
+ *   document has validated (so junk is never stored), and run.
  */
-export function useTrustedDocuments({ mode, manifest, logger }: TrustedDocumentsOptions): Plugin {
+export function useTrustedDocuments({
+  mode,
+  manifest,
+  store,
+  registrationsPerMinute,
+  logger,
+}: TrustedDocumentsOptions): Plugin {
   const byId = new Map(Object.entries(manifest));
+  const budget = createRegistrationBudget({ perMinute: registrationsPerMinute });
+  const pending = new WeakMap<object, Pending>();
+  const logUntrusted = (id: string, name: string | null | undefined, query: string) => {
+    const operation = name ?? /\b(?:query|mutation|subscription)\s+([_A-Za-z]\w*)/.exec(query)?.[1];
+    logger.warn(`Untrusted operation ${operation ?? '(anonymous)'} (${id}): not in the manifest`);
+  };
+  let budgetWarnedAt = 0;
+  // A store that fails (Redis down) is a miss: the client retries with the text.
+  const lookUp = (from: PersistedQueryStore, id: string) =>
+    from.get(id).catch((error: unknown) => {
+      logger.warn(`Could not read persisted query ${id}: ${String(error)}`);
+      return undefined;
+    });
+
   return {
-    onPluginInit({ addPlugin }) {
-      addPlugin(
-        usePersistedOperations({
-          getPersistedOperation: (id) => byId.get(normalize(id)) ?? null,
-          allowArbitraryOperations: mode !== 'enforce',
-          extractPersistedOperationId: (params) => {
-            const fromBody = (params as { documentId?: unknown }).documentId;
-            if (typeof fromBody === 'string') return fromBody;
-            const hash = (params.extensions?.persistedQuery as { sha256Hash?: unknown } | undefined)
-              ?.sha256Hash;
-            return typeof hash === 'string' ? hash : null;
-          },
-          customErrors: {
-            keyNotFound: () =>
-              requestError('BAD_REQUEST', {
-                message: 'Send a query, or the documentId of a trusted document.',
-              }),
-            notFound: () => requestError('PERSISTED_QUERY_NOT_FOUND'),
-            persistedQueryOnly: () => requestError('PERSISTED_QUERY_ONLY'),
-          },
-        }),
-      );
-    },
-    onParams({ params }) {
-      if (mode !== 'log' || typeof params.query !== 'string') return;
-      const id = documentId(params.query);
-      if (!byId.has(id)) {
-        const name =
-          params.operationName ??
-          /\b(?:query|mutation|subscription)\s+([_A-Za-z]\w*)/.exec(params.query)?.[1] ??
-          '(anonymous)';
-        logger.warn(`Untrusted operation ${name} (${id}): not in the manifest`);
+    async onParams({ params, request, setParams, context }) {
+      const asked = requestedDocument(params, new URL(request.url));
+      const run = (query: string) =>
+        // Only the standard fields go on: yoga refuses unknown ones (`doc_id`, `id`).
+        setParams({
+          query,
+          operationName: params.operationName,
+          variables: params.variables,
+          extensions: params.extensions,
+        });
+      if (asked.kind === 'apq' && asked.version !== 1) {
+        throw requestError('BAD_REQUEST', { message: 'Unsupported persisted query version.' });
       }
+
+      if (typeof params.query === 'string') {
+        const query = params.query;
+        const id = documentId(query);
+        if (asked.kind === 'apq' && canonicalId(asked.hash) !== id) {
+          throw requestError('PERSISTED_QUERY_HASH_MISMATCH');
+        }
+        if (mode === 'enforce' && !(asked.kind === 'apq' && byId.has(id))) {
+          throw requestError('PERSISTED_QUERY_ONLY');
+        }
+        if (mode === 'log' && !byId.has(id)) logUntrusted(id, params.operationName, query);
+        if (asked.kind === 'apq' && store && mode !== 'enforce' && !byId.has(id)) {
+          pending.set(context, { id, query });
+        }
+        run(query);
+        return;
+      }
+
+      if (asked.kind === 'none') {
+        // A query of the wrong type: yoga's own check says what is wrong.
+        if (params.query !== undefined && params.query !== null) return;
+        throw requestError('BAD_REQUEST', {
+          message: 'Send a query, or the documentId of a persisted document.',
+        });
+      }
+      const id = canonicalId(asked.kind === 'apq' ? asked.hash : asked.id);
+      const trusted = byId.get(id);
+      if (trusted !== undefined) return run(trusted);
+      const registered = mode === 'enforce' || !store ? undefined : await lookUp(store, id);
+      if (registered !== undefined) {
+        if (mode === 'log') logUntrusted(id, params.operationName, registered);
+        return run(registered);
+      }
+      if (asked.kind === 'apq' && !store && mode !== 'enforce') {
+        throw requestError('PERSISTED_QUERY_NOT_SUPPORTED', {
+          status: 200,
+          headers: { 'cache-control': 'private, no-cache, must-revalidate' },
+        });
+      }
+      if (asked.kind === 'apq') {
+        // 200, as Apollo Server answers: Apollo iOS and Kotlin treat any other
+        // status as a transport failure and never retry with the text. Not
+        // cacheable: the same GET succeeds once the document is registered.
+        throw requestError('PERSISTED_QUERY_NOT_FOUND', {
+          status: 200,
+          headers: { 'cache-control': 'private, no-cache, must-revalidate' },
+        });
+      }
+      throw requestError('PERSISTED_QUERY_NOT_FOUND', {
+        message: `Unknown document id ${asked.id}: build it into a trusted-document manifest.`,
+      });
+    },
+    onValidate({ context }) {
+      const document = pending.get(context);
+      if (document === undefined) return;
+      pending.delete(context);
+      return ({ valid }) => {
+        if (!valid) return;
+        if (!budget.take()) {
+          if (Date.now() - budgetWarnedAt > 60_000) {
+            budgetWarnedAt = Date.now();
+            logger.warn('Persisted query registrations over their budget: not registering');
+          }
+          return;
+        }
+        store?.set(document.id, document.query).catch((error: unknown) => {
+          logger.warn(`Could not register persisted query ${document.id}: ${String(error)}`);
+        });
+      };
     },
   };
-}
-
-/** Accepts a bare hex hash (Apollo's form) as well as `sha256:<hex>`. */
-function normalize(id: string): string {
-  return id.startsWith('sha256:') ? id : `sha256:${id}`;
 }

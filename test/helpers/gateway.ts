@@ -53,10 +53,17 @@ export type TestGatewayOverrides = {
   promoCache?: Partial<Config['promoCache']>;
   catalogCache?: Partial<Config['catalogCache']>;
   fallbacks?: Partial<Config['fallbacks']>;
-  security?: Partial<Config['security']>;
+  security?: Partial<Omit<Config['security'], 'trustedDocuments'>> & {
+    trustedDocuments?: Partial<Config['security']['trustedDocuments']>;
+  };
   auth?: Partial<Config['auth']>;
   observability?: Partial<Config['observability']>;
+  compressionMinBytes?: number;
+  persistedQueryStore?: GatewayOptions['persistedQueryStore'];
   logger?: Logger;
+  redisConnection?: GatewayOptions['redisConnection'];
+  rateLimiter?: GatewayOptions['rateLimiter'];
+  metrics?: GatewayOptions['metrics'];
 };
 
 /** Gateway options for tests: production defaults (from `loadConfig({})`) plus overrides. */
@@ -81,12 +88,24 @@ export function testGatewayOptions(
       audience: undefined,
       ...overrides.auth,
     },
-    security: { ...defaults.security, ...overrides.security },
+    security: {
+      ...defaults.security,
+      ...overrides.security,
+      trustedDocuments: {
+        ...defaults.security.trustedDocuments,
+        ...overrides.security?.trustedDocuments,
+      },
+    },
     observability: { ...defaults.observability, ...overrides.observability },
     promoCache: { ...defaults.promoCache, ...overrides.promoCache },
     catalogCache: { ...defaults.catalogCache, ...overrides.catalogCache },
     fallbacks: { ...defaults.fallbacks, ...overrides.fallbacks },
+    compressionMinBytes: overrides.compressionMinBytes ?? defaults.compressionMinBytes,
+    ...(overrides.persistedQueryStore && { persistedQueryStore: overrides.persistedQueryStore }),
     logger: overrides.logger ?? silentLogger,
+    redisConnection: overrides.redisConnection ?? null,
+    rateLimiter: overrides.rateLimiter ?? null,
+    ...(overrides.metrics && { metrics: overrides.metrics }),
   };
 }
 

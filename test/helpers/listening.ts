@@ -1,0 +1,39 @@
+import type { AddressInfo } from 'node:net';
+import { afterEach } from 'vitest';
+import type { Gateway } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { createGatewayServer } from '../../src/http/server.js';
+import { silentLogger } from '../../src/logger.js';
+
+export type Listening = { url: string; origin: string; close(): Promise<void> };
+
+/** The gateway behind Node's server (src/http/server.ts) on an ephemeral loopback port. */
+export async function listen(gateway: Gateway): Promise<Listening> {
+  const server = createGatewayServer(gateway, {
+    limits: loadConfig({}).server,
+    logger: silentLogger,
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    origin,
+    url: `${origin}/graphql`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** For a test file: a `listen` whose servers are closed after each test. */
+export function useListening(): typeof listen {
+  const open: Listening[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((server) => server.close()));
+  });
+  return async (gateway) => {
+    const server = await listen(gateway);
+    open.push(server);
+    return server;
+  };
+}
