@@ -10,6 +10,7 @@ import type { Config } from './config.js';
 import { createContextFactory, type Caches, type GatewayContext } from './context.js';
 import { toGraphQLError } from './errors/to-graphql-error.js';
 import { EXAMPLE_QUERY } from './graphiql.js';
+import { createShedReporter, type ShedReporter } from './http/shed-reporter.js';
 import { createUpstreamClient } from './http/upstream-client.js';
 import type { Logger } from './logger.js';
 import { createMetrics, silentSharedMetrics, type Metrics } from './observability/metrics.js';
@@ -31,6 +32,7 @@ import { useObservability } from './plugins/use-observability.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
 import { useRequestSizeLimit } from './plugins/use-request-size-limit.js';
 import { useResponseNotes } from './plugins/use-response-notes.js';
+import { useShedLateRequests } from './plugins/use-shed-late-requests.js';
 import { useTracing } from './plugins/use-tracing.js';
 import { useTrustedDocuments } from './plugins/use-trusted-documents.js';
 import type { ViewerLimiter } from './rate-limit/viewer-limiter.js';
@@ -86,6 +88,8 @@ export type GatewayOptions = Pick<
    * registration on one replica serves them all.
    */
   persistedQueryStore?: PersistedQueryStore;
+  /** Where shed requests are counted and logged, shared with admission (main.ts); built here when not given. */
+  shedReporter?: ShedReporter;
 };
 
 export type Gateway = YogaServerInstance<object, GatewayContext>;
@@ -100,6 +104,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
   const { services, caches } = createServices({ ...options, metrics });
   const { security } = options;
+  const shedReporter =
+    options.shedReporter ??
+    createShedReporter({ metrics: metrics.admission, logger: options.logger });
   return createYoga<object, GatewayContext>({
     schema: createSchema<GatewayContext>({ typeDefs, resolvers }),
     context: createContextFactory({
@@ -154,6 +161,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       // Query limits (GraphQL Armor): checked at validation, before any resolver runs.
       ...useQueryLimits(security),
       useExplainedHttpErrors(),
+      // A tenth of the deadline: less cannot fetch the lists and then their books.
+      useShedLateRequests({
+        records,
+        reporter: shedReporter,
+        marginMs: options.requestDeadlineMs / 10,
+      }),
       useResponseNotes({ records }),
       useObservability({
         metrics,

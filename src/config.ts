@@ -185,6 +185,14 @@ const GlobalEnv = z.object({
     z.enum(['popular', 'none']).default('popular'),
     '`popular`: a signed-in user whose personal picks fail gets popular picks (reported); `none`: `null` plus the error',
   ),
+  MAX_IN_FLIGHT: doc(
+    count(100_000).default(100),
+    "pages served at once by this process; past it, a request is answered 503 `OVERLOADED` (`Retry-After: 1`) before any work. 100 keeps a full core's queue near 200 ms of CPU (about 2 ms per page), well inside the deadline, while leaving room for slow upstreams; scale it with the pod's CPU below one core (e.g. 50 at `500m`). `/health`, `/ready` and `/metrics` are never counted; `0` turns the bound off",
+  ),
+  MAX_EVENT_LOOP_DELAY_MS: doc(
+    count(10_000).default(100),
+    'while the event loop runs this late (mean over 250 ms windows), new requests are answered 503 `OVERLOADED`: catches CPU pressure the in-flight bound misses (a throttled pod, a noisy neighbour, heavy requests). A saturated but healthy core runs about 50 ms late; `0` turns it off',
+  ),
   DRAIN_DELAY_MS: doc(
     orZero.default(0),
     "after SIGTERM, how long `/ready` answers 503 before the server stops accepting; set it to your load balancer's readiness period (e.g. `5000`)",
@@ -365,6 +373,11 @@ const Env = GlobalEnv.extend({
       },
       /** Every response goes out by then, with whatever resolved. */
       requestDeadlineMs: e.REQUEST_DEADLINE_MS,
+      /** Load shedding before any work: bounds on requests in flight and event-loop delay (0: off). */
+      admission: {
+        maxInFlight: e.MAX_IN_FLIGHT,
+        maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
+      },
       /** After SIGTERM: how long `/ready` says 503 before the server stops accepting. */
       drainDelayMs: e.DRAIN_DELAY_MS,
       /** After SIGTERM: the longest in-flight requests may take before the process exits anyway. */

@@ -7,8 +7,10 @@ import { startDemoServices, type DemoServices } from './demo/services.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './observability/metrics.js';
 import { createTracing } from './observability/tracing.js';
+import { createAdmission } from './http/admission.js';
 import { limitAnonymousPages } from './http/limit-anonymous-pages.js';
 import { createGatewayServer } from './http/server.js';
+import { createShedReporter } from './http/shed-reporter.js';
 import { createViewerLimiter } from './rate-limit/viewer-limiter.js';
 import { createRedisConnection } from './redis/connection.js';
 
@@ -48,6 +50,9 @@ const rateLimiter = createViewerLimiter({
   connection: redisConnection,
   metrics: metrics.shared,
 });
+// Admission (in front of yoga) and the late-start check (inside it) shed into one
+// count and one log.
+const shedReporter = createShedReporter({ metrics: metrics.admission, logger });
 let draining = false;
 const gateway = createGateway({
   ...config,
@@ -55,20 +60,31 @@ const gateway = createGateway({
   logger,
   metrics,
   tracing,
+  shedReporter,
   isReady: () => !draining,
   redisConnection,
   rateLimiter,
 });
+// Built after the gateway, so building it is not read as event-loop delay.
+const admission = createAdmission({
+  ...config.admission,
+  metrics: metrics.admission,
+  reporter: shedReporter,
+});
+// In order: shed what cannot be served in time, then what is over its limit.
 const server = createGatewayServer(gateway, {
   limits: config.server,
-  steps: rateLimiter
-    ? [
-        limitAnonymousPages({
-          limiter: rateLimiter,
-          trustedProxies: config.rateLimit.trustedProxies,
-        }),
-      ]
-    : [],
+  steps: [
+    admission.step,
+    ...(rateLimiter
+      ? [
+          limitAnonymousPages({
+            limiter: rateLimiter,
+            trustedProxies: config.rateLimit.trustedProxies,
+          }),
+        ]
+      : []),
+  ],
   logger,
 });
 

@@ -1,5 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createPooledFetch, type PooledFetch } from '../src/http/pooled-fetch.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  createPooledFetch,
+  type PooledFetch,
+  type PooledFetchOptions,
+} from '../src/http/pooled-fetch.js';
 import { startUpstream, type Handler, type Upstream } from './helpers/upstream.js';
 
 // The transport under ky: a real loopback server on the other end of every test.
@@ -9,9 +13,9 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((each) => each.close()));
 });
 
-async function setUp(handler: Handler) {
+async function setUp(handler: Handler, options: PooledFetchOptions = {}) {
   const upstream = await startUpstream(handler);
-  const pooled = createPooledFetch(upstream.url);
+  const pooled = createPooledFetch(upstream.url, options);
   open.push(pooled, upstream);
   return { upstream, fetch: pooled.fetch };
 }
@@ -93,6 +97,29 @@ describe('pooled fetch', () => {
     setTimeout(() => controller.abort(), 20);
 
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('fails a call waiting for a socket as soon as its signal aborts, and never sends it', async () => {
+    const held: Array<() => void> = [];
+    const { upstream, fetch } = await setUp((_req, res) => void held.push(() => res.end('{}')), {
+      connections: 1,
+    });
+    const first = fetch(`${upstream.url}/first`);
+    await vi.waitFor(() => expect(held).toHaveLength(1));
+    const waiting = new AbortController();
+    const second = fetch(`${upstream.url}/second`, { signal: waiting.signal });
+
+    waiting.abort(new DOMException('over budget', 'TimeoutError'));
+
+    await expect(second).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect(held).toHaveLength(1); // The first call still holds the only socket.
+    held[0]?.();
+    expect(await (await first).text()).toBe('{}');
+    const third = fetch(`${upstream.url}/third`);
+    await vi.waitFor(() => expect(held).toHaveLength(2));
+    held[1]?.();
+    expect(await (await third).text()).toBe('{}');
+    expect(upstream.requests.map((request) => request.path)).toEqual(['/first', '/third']);
   });
 
   it('frees the connection when a body is cancelled half-read, so the next call goes through', async () => {

@@ -148,4 +148,40 @@ describe('the gateway process', () => {
     await once(socket, 'close');
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
   });
+
+  it('sheds past MAX_IN_FLIGHT with 503 OVERLOADED, logs the episode, and stays ready', async () => {
+    const port = await freePort();
+    const { output } = start({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      MAX_IN_FLIGHT: '1',
+      DEMO_RECOMMENDATIONS_FAULT: 'hang',
+      RECOMMENDATIONS_TIMEOUT_MS: '60000',
+      REQUEST_DEADLINE_MS: '60000',
+    });
+    await waitFor(() => output().includes('Gateway ready'), 'the ready line');
+    const base = `http://127.0.0.1:${port}`;
+    const page = () =>
+      fetch(`${base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ homepage { recommendations { score } } }' }),
+      });
+    const metrics = async () => (await fetch(`${base}/metrics`)).text();
+
+    void page().catch(() => {}); // Hangs on recommendations: holds the only slot.
+    for (let i = 0; !/^bff_requests_in_flight 1$/m.test(await metrics()); i++) {
+      if (i > 300) throw new Error('timed out waiting for a page in flight');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+
+    const shed = await page();
+
+    expect(shed.status).toBe(503);
+    expect(shed.headers.get('retry-after')).toBe('1');
+    expect((await shed.json()).errors[0].extensions.code).toBe('OVERLOADED');
+    expect((await fetch(`${base}/ready`)).status).toBe(200);
+    expect(await metrics()).toMatch(/^bff_requests_shed_total\{reason="in_flight"\} 1$/m);
+    await waitFor(() => output().includes('load shedding started'), 'the log line');
+  });
 });

@@ -49,6 +49,10 @@ export const REQUEST_ERRORS = {
     message:
       "graphql-sse's single connection mode is not supported: use its distinct connections mode (singleConnection: false, the default).",
   },
+  OVERLOADED: {
+    status: 503,
+    message: 'The gateway is busy; try again shortly.',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 export type RequestErrorCode = keyof typeof REQUEST_ERRORS;
 
@@ -116,11 +120,20 @@ export function errorResponse(
     headers,
   }: { message?: string; status?: number; headers?: Record<string, string> } = {},
 ): Response {
-  const body = {
-    errors: [{ message: message ?? REQUEST_ERRORS[code].message, extensions: { code } }],
-  };
-  return new Response(JSON.stringify(body), {
+  return new Response(errorBody(code, { message }), {
     status: status ?? REQUEST_ERRORS[code].status,
     headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
   });
+}
+
+/**
+ * The body of `errorResponse`, `{"errors":[{"message","extensions":{"code"}}]}`,
+ * on its own: for front steps that write Node's response directly and build the
+ * bytes once (load shedding).
+ */
+export function errorBody(code: RequestErrorCode, { message }: { message?: string } = {}): string {
+  const body = {
+    errors: [{ message: message ?? REQUEST_ERRORS[code].message, extensions: { code } }],
+  };
+  return JSON.stringify(body);
 }

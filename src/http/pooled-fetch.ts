@@ -1,8 +1,14 @@
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 
 /** Options of `createPooledFetch`. */
 export type PooledFetchOptions = {
-  /** Most sockets kept to the origin. Default 128. */
+  /**
+   * Most sockets kept to the origin. Default 128. Calls beyond it wait in
+   * undici's queue, which has no bound of its own (undici has no `maxQueue`):
+   * admission's MAX_IN_FLIGHT bounds it (at most that many pages, each with one
+   * call per service at a time), and a waiting call fails as soon as its
+   * signal aborts (its budget), then is dropped unsent when a socket frees.
+   */
   connections?: number;
   /** How long an idle socket is kept (capped by the server's own `Keep-Alive` hint). Default 4000 ms. */
   keepAliveTimeoutMs?: number;
@@ -49,13 +55,16 @@ export function createPooledFetch(
     }
     const headers: Record<string, string> = {};
     request.headers.forEach((value, name) => (headers[name] = value));
-    const answer = await pool.request({
-      path: `${url.pathname}${url.search}`,
-      method: request.method as 'GET',
-      headers,
-      body: request.body === null ? null : Buffer.from(await request.arrayBuffer()),
-      signal: request.signal,
-    });
+    const answer = await settledOnAbort(
+      pool.request({
+        path: `${url.pathname}${url.search}`,
+        method: request.method as 'GET',
+        headers,
+        body: request.body === null ? null : Buffer.from(await request.arrayBuffer()),
+        signal: request.signal,
+      }),
+      request.signal,
+    );
     const responseHeaders = new Headers();
     for (const [name, value] of Object.entries(answer.headers)) {
       if (Array.isArray(value)) for (const each of value) responseHeaders.append(name, each);
@@ -86,4 +95,34 @@ export function createPooledFetch(
   }
 
   return { fetch: pooledFetch as typeof globalThis.fetch, close: () => pool.close() };
+}
+
+// Private helpers.
+
+/**
+ * The call, failing as soon as `signal` aborts. undici notices the abort of a
+ * call waiting for a socket only once it gets one, so with every socket busy a
+ * call past its budget would wait for the slowest call ahead of it. It is still
+ * dropped unsent when its turn comes; an answer that arrives anyway is discarded.
+ */
+function settledOnAbort(
+  call: Promise<Dispatcher.ResponseData>,
+  signal: AbortSignal,
+): Promise<Dispatcher.ResponseData> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    call.then(
+      (answer) => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) answer.body.destroy();
+        else resolve(answer);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }

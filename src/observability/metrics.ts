@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { SHED_REASONS, type ShedReason } from '../http/admission-decision.js';
 import type { CacheName, MetricsSink } from './request-record.js';
 
 /** How Redis has been answering lately (src/redis/state-tracker.ts). */
@@ -25,6 +26,14 @@ export const silentSharedMetrics: SharedStateMetrics = {
   rateLimited: () => {},
 };
 
+/** What admission control reports (src/http/admission.ts, shed-reporter.ts). */
+export type AdmissionMetrics = {
+  shed(reason: ShedReason): void;
+  inFlight(count: number): void;
+  /** Where the event-loop delay gauge reads from at each scrape (the admission's own reading). */
+  readEventLoopDelayFrom(read: () => number): void;
+};
+
 /** The gateway's Prometheus metrics, on a registry of their own. */
 export type Metrics = {
   registry: Registry;
@@ -34,6 +43,7 @@ export type Metrics = {
   shared: SharedStateMetrics;
   /** Every request, rejected ones included, by client (labels bounded by client-awareness.ts) and status. */
   countRequest(labels: { client: string; version: string; status: number }): void;
+  admission: AdmissionMetrics;
 };
 
 /**
@@ -113,6 +123,29 @@ export function createMetrics({ processMetrics = false } = {}): Metrics {
     registers: [registry],
   });
 
+  const shed = new Counter({
+    name: 'bff_requests_shed_total',
+    help: `Requests answered 503 OVERLOADED without being served, by reason (${SHED_REASONS.join(', ')}).`,
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  // Every reason from the start, so a rate over a quiet period reads 0, not "no data".
+  for (const reason of SHED_REASONS) shed.inc({ reason }, 0);
+  const inFlight = new Gauge({
+    name: 'bff_requests_in_flight',
+    help: 'Requests admitted and not finished (health, readiness and metrics not counted).',
+    registers: [registry],
+  });
+  let readLoopDelayMs: (() => number) | undefined;
+  new Gauge({
+    name: 'bff_event_loop_delay_seconds',
+    help: 'Mean event-loop delay over the last window, as admission control reads it.',
+    registers: [registry],
+    collect() {
+      if (readLoopDelayMs) this.set(readLoopDelayMs() / 1000);
+    },
+  });
+
   return {
     registry,
     shared: {
@@ -135,5 +168,10 @@ export function createMetrics({ processMetrics = false } = {}): Metrics {
     observeRequest: (operation, seconds) => requestDuration.observe({ operation }, seconds),
     countRequest: ({ client, version, status }) =>
       requests.inc({ client, client_version: version, status: String(status) }),
+    admission: {
+      shed: (reason) => shed.inc({ reason }),
+      inFlight: (count) => inFlight.set(count),
+      readEventLoopDelayFrom: (read) => (readLoopDelayMs = read),
+    },
   };
 }

@@ -1,0 +1,428 @@
+import { request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createSchema, createYoga } from 'graphql-yoga';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createGateway } from '../src/app.js';
+import { signToken } from '../src/auth.js';
+import { loadConfig } from '../src/config.js';
+import { createAdmission, type Admission } from '../src/http/admission.js';
+import {
+  shedReason,
+  tooLateToStart,
+  type AdmissionLimits,
+  type Load,
+  type ShedReason,
+} from '../src/http/admission-decision.js';
+import { createEventLoopDelay, type EventLoopDelay } from '../src/http/event-loop-delay.js';
+import { createGatewayServer } from '../src/http/server.js';
+import { createShedReporter } from '../src/http/shed-reporter.js';
+import { silentLogger, type Logger } from '../src/logger.js';
+import { createMetrics } from '../src/observability/metrics.js';
+import { RequestRecord } from '../src/observability/request-record.js';
+import { useShedLateRequests } from '../src/plugins/use-shed-late-requests.js';
+import { perService, perServiceAsync, type PerService } from '../src/upstreams/registry.js';
+import { catalogHandler, promoHandler, recommendationsHandler } from './helpers/fixtures.js';
+import { HOMEPAGE_QUERY, TEST_SECRET, testGatewayOptions } from './helpers/gateway.js';
+import { startUpstream, type Handler, type Upstream } from './helpers/upstream.js';
+
+describe('the admission decision', () => {
+  const limits: AdmissionLimits = { maxInFlight: 10, maxEventLoopDelayMs: 100 };
+  const cases: Array<[string, Load, AdmissionLimits, ShedReason | null]> = [
+    ['admits below both bounds', { inFlight: 9, eventLoopDelayMs: 100 }, limits, null],
+    ['sheds at the in-flight bound', { inFlight: 10, eventLoopDelayMs: 0 }, limits, 'in_flight'],
+    ['sheds above the in-flight bound', { inFlight: 50, eventLoopDelayMs: 0 }, limits, 'in_flight'],
+    [
+      'sheds above the delay bound',
+      { inFlight: 0, eventLoopDelayMs: 101 },
+      limits,
+      'event_loop_delay',
+    ],
+    [
+      'names the in-flight bound when both are crossed',
+      { inFlight: 10, eventLoopDelayMs: 500 },
+      limits,
+      'in_flight',
+    ],
+    [
+      'ignores the in-flight bound at 0',
+      { inFlight: 10_000, eventLoopDelayMs: 0 },
+      { ...limits, maxInFlight: 0 },
+      null,
+    ],
+    [
+      'ignores the delay bound at 0',
+      { inFlight: 0, eventLoopDelayMs: 10_000 },
+      { ...limits, maxEventLoopDelayMs: 0 },
+      null,
+    ],
+    [
+      'admits everything with both off',
+      { inFlight: 10_000, eventLoopDelayMs: 10_000 },
+      { maxInFlight: 0, maxEventLoopDelayMs: 0 },
+      null,
+    ],
+  ];
+  it.each(cases)('%s', (_name, load, bounds, expected) => {
+    expect(shedReason(load, bounds)).toBe(expected);
+  });
+});
+
+describe('the late-start decision', () => {
+  const cases: Array<[string, { deadlineAt: number; now: number; marginMs: number }, boolean]> = [
+    ['starts with the whole budget left', { deadlineAt: 1500, now: 0, marginMs: 150 }, false],
+    ['starts with exactly the margin left', { deadlineAt: 1500, now: 1350, marginMs: 150 }, false],
+    [
+      'refuses with less than the margin left',
+      { deadlineAt: 1500, now: 1351, marginMs: 150 },
+      true,
+    ],
+    ['refuses past the deadline', { deadlineAt: 1500, now: 2000, marginMs: 150 }, true],
+    [
+      'with no margin, starts up to the deadline',
+      { deadlineAt: 1500, now: 1499, marginMs: 0 },
+      false,
+    ],
+  ];
+  it.each(cases)('%s', (_name, input, expected) => {
+    expect(tooLateToStart(input)).toBe(expected);
+  });
+});
+
+describe('the event-loop delay reading', () => {
+  it('reads a loop that was blocked as late, once its window is over', async () => {
+    const delay = createEventLoopDelay({ windowMs: 50 });
+    const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    try {
+      await tick(30); // Node's sampling timer records from its second run on.
+      const blockedUntil = performance.now() + 200;
+      while (performance.now() < blockedUntil); // Blocks the loop, as a long task would.
+      await tick(20); // Lets the sampling timer run.
+      expect(delay.currentMs()).toBeGreaterThan(0);
+    } finally {
+      delay.close();
+    }
+  });
+});
+
+// A gateway behind its real HTTP server, with admission in front, and upstreams
+// on loopback. Recommendations can be held: each request waits until released.
+
+type Saturable = {
+  url: string;
+  admission: Admission;
+  upstreams: PerService<Upstream>;
+  /** Requests the recommendations upstream holds unanswered. */
+  held: Array<() => void>;
+  upstreamCalls(): number;
+  releaseAll(): void;
+};
+
+const open: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((close) => close()));
+});
+
+async function startSaturable({
+  maxInFlight = 1,
+  eventLoopDelayMs,
+  requestDeadlineMs = 20_000,
+  logger = silentLogger,
+}: {
+  maxInFlight?: number;
+  /** A fixed delay reading instead of the real one. */
+  eventLoopDelayMs?: number;
+  requestDeadlineMs?: number;
+  logger?: Logger;
+} = {}): Promise<Saturable> {
+  const held: Array<() => void> = [];
+  const healthyPicks = recommendationsHandler();
+  const holding: Handler = (req, res, url) => {
+    held.push(() => void healthyPicks(req, res, url));
+  };
+  const handlers: PerService<Handler> = {
+    promo: promoHandler(),
+    recommendations: holding,
+    catalog: catalogHandler(),
+  };
+  const upstreams = await perServiceAsync((service) => startUpstream(handlers[service]));
+  const metrics = createMetrics();
+  const reporter = createShedReporter({ metrics: metrics.admission, logger });
+  const gateway = createGateway({
+    ...testGatewayOptions(
+      perService<PerService<string>>((service) => upstreams[service].url),
+      { timeoutsMs: { recommendations: 15_000 }, requestDeadlineMs, logger },
+    ),
+    metrics,
+    shedReporter: reporter,
+  });
+  const fixedDelay: EventLoopDelay | undefined =
+    eventLoopDelayMs === undefined ? undefined : { currentMs: () => eventLoopDelayMs, close() {} };
+  const admission = createAdmission({
+    maxInFlight,
+    maxEventLoopDelayMs: eventLoopDelayMs === undefined ? 0 : 100,
+    metrics: metrics.admission,
+    reporter,
+    ...(fixedDelay && { eventLoopDelay: fixedDelay }),
+  });
+  const server: Server = createGatewayServer(gateway, {
+    limits: loadConfig({}).server,
+    steps: [admission.step],
+    logger,
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const releaseAll = () => held.splice(0).forEach((release) => release());
+  open.push(async () => {
+    releaseAll();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    admission.close();
+    reporter.close();
+    await gateway.dispose();
+    await Promise.all(Object.values(upstreams).map((upstream) => upstream.close()));
+  });
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    admission,
+    upstreams,
+    held,
+    upstreamCalls: () =>
+      Object.values(upstreams).reduce((sum, upstream) => sum + upstream.requests.length, 0),
+    releaseAll,
+  };
+}
+
+async function page(url: string, signal?: AbortSignal): Promise<Response> {
+  return fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json',
+      authorization: `Bearer ${await signToken(TEST_SECRET, 'u-42')}`,
+    },
+    body: JSON.stringify({ query: HOMEPAGE_QUERY }),
+    signal,
+  });
+}
+
+/**
+ * Starts a page and waits until it holds the recommendations upstream: it is in
+ * flight. The answer comes wrapped, or awaiting this would wait for it too.
+ */
+async function pageInFlight(
+  bed: Saturable,
+  signal?: AbortSignal,
+): Promise<{ answer: Promise<Response> }> {
+  const heldBefore = bed.held.length;
+  const answer = page(bed.url, signal);
+  answer.catch(() => {}); // An aborted page rejects; the test looks at the server.
+  await vi.waitFor(() => expect(bed.held.length).toBe(heldBefore + 1));
+  return { answer };
+}
+
+async function metricsText(url: string): Promise<string> {
+  const response = await fetch(`${url}/metrics`);
+  expect(response.status).toBe(200);
+  return response.text();
+}
+
+describe('load shedding', () => {
+  it('answers a page over MAX_IN_FLIGHT with 503 OVERLOADED and Retry-After, calling no upstream', async () => {
+    const bed = await startSaturable({ maxInFlight: 1 });
+    const first = await pageInFlight(bed);
+    const callsBefore = bed.upstreamCalls();
+
+    const second = await page(bed.url);
+
+    expect(second.status).toBe(503);
+    expect(second.headers.get('retry-after')).toBe('1');
+    expect(second.headers.get('cache-control')).toBe('no-store');
+    expect(second.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await second.json()).toEqual({
+      errors: [
+        {
+          message: 'The gateway is busy; try again shortly.',
+          extensions: { code: 'OVERLOADED' },
+        },
+      ],
+    });
+    expect(bed.upstreamCalls()).toBe(callsBefore);
+
+    bed.releaseAll();
+    const done = await first.answer;
+    expect(done.status).toBe(200);
+    expect((await done.json()).data.homepage.recommendations.length).toBeGreaterThan(0);
+  });
+
+  it('answers /health, /ready and /metrics while saturated, and counts the shed request', async () => {
+    const bed = await startSaturable({ maxInFlight: 1 });
+    await pageInFlight(bed);
+    expect((await page(bed.url)).status).toBe(503);
+
+    expect((await fetch(`${bed.url}/health`)).status).toBe(200);
+    expect((await fetch(`${bed.url}/ready`)).status).toBe(200);
+    const metrics = await metricsText(bed.url);
+    expect(metrics).toMatch(/^bff_requests_shed_total\{reason="in_flight"\} 1$/m);
+    expect(metrics).toMatch(/^bff_requests_shed_total\{reason="deadline"\} 0$/m);
+    expect(metrics).toMatch(/^bff_requests_in_flight 1$/m);
+    expect(bed.admission.inFlight).toBe(1);
+  });
+
+  it('sheds every page while the event loop runs later than MAX_EVENT_LOOP_DELAY_MS', async () => {
+    const bed = await startSaturable({ maxInFlight: 0, eventLoopDelayMs: 250 });
+
+    const response = await page(bed.url);
+
+    expect(response.status).toBe(503);
+    expect(bed.upstreamCalls()).toBe(0);
+    expect(await metricsText(bed.url)).toMatch(
+      /^bff_requests_shed_total\{reason="event_loop_delay"\} 1$/m,
+    );
+  });
+
+  it('admits pages while the event loop delay is under the bound', async () => {
+    const bed = await startSaturable({ maxInFlight: 0, eventLoopDelayMs: 50 });
+    const response = await pageInFlight(bed);
+    bed.releaseAll();
+    expect((await response.answer).status).toBe(200);
+  });
+
+  it('counts a page out of flight when it is answered, and when its client goes away', async () => {
+    const bed = await startSaturable({ maxInFlight: 1 });
+    const answered = await pageInFlight(bed);
+    bed.releaseAll();
+    expect((await answered.answer).status).toBe(200);
+    await vi.waitFor(() => expect(bed.admission.inFlight).toBe(0));
+
+    const client = new AbortController();
+    await pageInFlight(bed, client.signal);
+    expect(bed.admission.inFlight).toBe(1);
+    client.abort();
+    await vi.waitFor(() => expect(bed.admission.inFlight).toBe(0));
+
+    // The slot is free again: the next page is admitted, not shed.
+    const next = await pageInFlight(bed);
+    bed.releaseAll();
+    expect((await next.answer).status).toBe(200);
+    expect(await metricsText(bed.url)).toMatch(
+      /^bff_requests_shed_total\{reason="in_flight"\} 0$/m,
+    );
+  });
+
+  it('logs once when shedding starts and once when it stops, not per request', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger: Logger = {
+      ...silentLogger,
+      info: (line) =>
+        void (typeof line === 'object' && lines.push(line as Record<string, unknown>)),
+      warn: (line) =>
+        void (typeof line === 'object' && lines.push(line as Record<string, unknown>)),
+    };
+    const bed = await startSaturable({ maxInFlight: 1, logger });
+    await pageInFlight(bed);
+    for (let i = 0; i < 3; i++) expect((await page(bed.url)).status).toBe(503);
+
+    await vi.waitFor(
+      () => expect(lines.map((line) => line.msg)).toContain('load shedding stopped'),
+      { timeout: 5000 },
+    );
+    const shedding = lines.filter((line) => String(line.msg).startsWith('load shedding'));
+    expect(shedding).toEqual([
+      { msg: 'load shedding started', reason: 'in_flight' },
+      expect.objectContaining({
+        msg: 'load shedding stopped',
+        shed: 3,
+        byReason: { in_flight: 3 },
+      }),
+    ]);
+  });
+});
+
+describe('no doomed work', () => {
+  it('answers 503 OVERLOADED, calling no upstream, when a request can start only after its deadline', async () => {
+    const bed = await startSaturable({ maxInFlight: 0, requestDeadlineMs: 100 });
+    const body = JSON.stringify({ query: HOMEPAGE_QUERY });
+    const { port } = new URL(bed.url);
+
+    // Headers now, the body only once the deadline has passed: the request
+    // cannot start in time.
+    const answer = await new Promise<{
+      status: number;
+      headers: Record<string, unknown>;
+      text: string;
+    }>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: Number(port),
+          path: '/graphql',
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            accept: 'application/graphql-response+json',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+        },
+      );
+      req.on('error', reject);
+      req.flushHeaders();
+      setTimeout(() => req.end(body), 300);
+    });
+
+    expect(answer.status).toBe(503);
+    expect(answer.headers['retry-after']).toBe('1');
+    expect(answer.headers['cache-control']).toBe('no-store');
+    expect(JSON.parse(answer.text)).toEqual({
+      errors: [
+        { message: 'The gateway is busy; try again shortly.', extensions: { code: 'OVERLOADED' } },
+      ],
+    });
+    expect(bed.upstreamCalls()).toBe(0);
+    expect(await metricsText(bed.url)).toMatch(/^bff_requests_shed_total\{reason="deadline"\} 1$/m);
+  });
+});
+
+describe('the late-start check before execution', () => {
+  it('stops a request whose deadline passed after its body was read, before any resolver runs', async () => {
+    let resolved = 0;
+    // On time when its body is read, late when execution would start (as after
+    // a slow token check): the second look must catch it.
+    let looks = 0;
+    const record = RequestRecord.detached();
+    Object.defineProperty(record, 'deadlineAt', {
+      get: () => (++looks === 1 ? Date.now() + 60_000 : Date.now() - 1),
+    });
+    const metrics = createMetrics();
+    const reporter = createShedReporter({ metrics: metrics.admission, logger: silentLogger });
+    const yoga = createYoga({
+      schema: createSchema({
+        typeDefs: 'type Query { page: String }',
+        resolvers: { Query: { page: () => (resolved++, 'page') } },
+      }),
+      plugins: [useShedLateRequests({ records: { of: () => record }, reporter, marginMs: 10 })],
+    });
+
+    const response = await yoga.fetch('http://gateway.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      body: JSON.stringify({ query: '{ page }' }),
+    });
+
+    expect(looks).toBe(2);
+    expect(resolved).toBe(0);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('1');
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(await response.json()).toEqual({
+      errors: [
+        { message: 'The gateway is busy; try again shortly.', extensions: { code: 'OVERLOADED' } },
+      ],
+    });
+    reporter.close();
+  });
+});
