@@ -14,7 +14,7 @@ import { createShedReporter, type ShedReporter } from './http/shed-reporter.js';
 import { createUpstreamClient } from './http/upstream-client.js';
 import type { Logger } from './logger.js';
 import { createMetrics, silentSharedMetrics, type Metrics } from './observability/metrics.js';
-import { createRequestRecords } from './observability/request-record.js';
+import { createRequestRecords, type RequestRecords } from './observability/request-record.js';
 import { createTracing, type Tracing } from './observability/tracing.js';
 import {
   createMemoryPersistedQueryStore,
@@ -24,6 +24,7 @@ import { useAllowCrossOrigin } from './plugins/use-allow-cross-origin.js';
 import { useCompressResponses } from './plugins/use-compress-responses.js';
 import { useCsrfPrevention } from './plugins/use-csrf-prevention.js';
 import { useRefuseStreamReservation } from './plugins/use-refuse-stream-reservation.js';
+import { useCacheControl } from './plugins/use-cache-control.js';
 import { useCompiledExecution } from './plugins/use-compiled-execution.js';
 import { useExplainedHttpErrors } from './plugins/use-explained-http-errors.js';
 import { useIntrospectionSwitch } from './plugins/use-introspection-switch.js';
@@ -59,6 +60,7 @@ export type GatewayOptions = Pick<
   | 'security'
   | 'promoCache'
   | 'catalogCache'
+  | 'popularPicksTtlMs'
   | 'fallbacks'
   | 'observability'
   | 'compressionMinBytes'
@@ -90,6 +92,11 @@ export type GatewayOptions = Pick<
   persistedQueryStore?: PersistedQueryStore;
   /** Where shed requests are counted and logged, shared with admission (main.ts); built here when not given. */
   shedReporter?: ShedReporter;
+  /**
+   * Each request's record; built here when not given. Given when something in
+   * front of yoga reads them after the response (the page cache, main.ts).
+   */
+  records?: RequestRecords;
 };
 
 export type Gateway = YogaServerInstance<object, GatewayContext>;
@@ -97,11 +104,13 @@ export type Gateway = YogaServerInstance<object, GatewayContext>;
 /** Builds the gateway as a fetch handler. It never listens: see main.ts. */
 export function createGateway(options: GatewayOptions): Gateway {
   const metrics = options.metrics ?? createMetrics();
-  const records = createRequestRecords({
-    requestDeadlineMs: options.requestDeadlineMs,
-    metrics: metrics.sink,
-    tracer: (options.tracing ?? createTracing({})).tracer,
-  });
+  const records =
+    options.records ??
+    createRequestRecords({
+      requestDeadlineMs: options.requestDeadlineMs,
+      metrics: metrics.sink,
+      tracer: (options.tracing ?? createTracing({})).tracer,
+    });
   const { services, caches } = createServices({ ...options, metrics });
   const { security } = options;
   const shedReporter =
@@ -117,6 +126,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       records,
       catalogTimeoutMs: options.policies.catalog.timeoutMs,
       rateLimiter: options.rateLimiter ?? null,
+      popularPicksTtlMs: options.popularPicksTtlMs,
     }),
     logging: options.logger,
     // Never expose internals, whatever NODE_ENV says: details go to the log.
@@ -134,6 +144,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     // Replaced by useAllowCrossOrigin: yoga's reflects any origin, with credentials.
     cors: false,
     batching: security.batchingLimit > 0 && { limit: security.batchingLimit },
+    // The body limit is useRequestSizeLimit's (below): a body must declare its
+    // length, within MAX_BODY_BYTES, and Node's parser holds it to that length.
+    // yoga's own limit (25 MB) pipes every body through a counting stream, whose
+    // pipeline and abort signal cost about 3.5% of a page's CPU in the profile.
+    maxRequestBodySize: false,
     // `/health` (liveness) is yoga's built-in; `/ready` follows the process lifecycle.
     healthCheckEndpoint: '/health',
     plugins: [
@@ -168,6 +183,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         marginMs: options.requestDeadlineMs / 10,
       }),
       useResponseNotes({ records }),
+      useCacheControl({ records }),
       useObservability({
         metrics,
         records,

@@ -177,6 +177,22 @@ const GlobalEnv = z.object({
     count(1_000_000).default(10_000),
     'LRU bound: a few MB for the whole bestseller list',
   ),
+  POPULAR_PICKS_TTL_MS: doc(
+    orZero.default(30_000),
+    "how long popular picks (anonymous visitors' recommendations) count as fresh when the recommendations service sends no `Cache-Control` max-age: bounds how long a cached anonymous page may show them, as promo's freshness does for banners; `0`: pages with popular picks are not cached",
+  ),
+  PAGE_CACHE_TTL_MS: doc(
+    orZero.default(10_000),
+    'anonymous page cache: the longest a whole answer is reused (never longer than the freshest data in it: promo, books, popular picks). 10 s keeps hits above 99% for any page asked for more than once a second, while a changed campaign or price reaches every visitor within seconds of its own cache; `0` disables the page cache',
+  ),
+  PAGE_CACHE_STALE_WHILE_REVALIDATE_MS: doc(
+    orZero.default(10_000),
+    "past a page's lifetime, serve it at once and refresh it in the background (one refresh at a time per page), this long; also sent as `stale-while-revalidate`",
+  ),
+  PAGE_CACHE_MAX_BYTES: doc(
+    z.coerce.number().int().min(0).max(1_073_741_824).default(16_777_216),
+    'memory bound of the page cache (bodies and keys), least recently used pages evicted first: 16 MB holds a few thousand home pages (about 3 KB each)',
+  ),
   HOUSE_BANNERS_FILE: doc(
     z.string().min(1).optional(),
     "JSON list of promotions (promo's own item format, see `docs/house-banners.example.json`) shown when promo has nothing fresh or stale. Unset: the field is `null`",
@@ -423,6 +439,14 @@ const Env = GlobalEnv.extend({
         /** Proxies whose X-Forwarded-For is believed (proxy-addr's syntax). */
         trustedProxies: e.TRUSTED_PROXIES ?? [],
       },
+      /** Freshness of popular picks when their service sends no Cache-Control max-age. */
+      popularPicksTtlMs: e.POPULAR_PICKS_TTL_MS,
+      /** The anonymous page cache in front of yoga (http/page-cache.ts); `ttlMs` 0: off. */
+      pageCache: {
+        ttlMs: e.PAGE_CACHE_TTL_MS,
+        staleWhileRevalidateMs: e.PAGE_CACHE_STALE_WHILE_REVALIDATE_MS,
+        maxBytes: e.PAGE_CACHE_MAX_BYTES,
+      },
       fallbacks: {
         /** Banners to show when promo has nothing fresh or stale; `null`: none (field is null). */
         houseBanners: e.HOUSE_BANNERS_FILE
@@ -449,6 +473,7 @@ export type PromoCacheConfig = Config['promoCache'];
 export type FallbackConfig = Config['fallbacks'];
 export type RedisConfig = NonNullable<Config['redis']>;
 export type RateLimitConfig = Config['rateLimit'];
+export type PageCacheConfig = Config['pageCache'];
 
 /** The configuration was unusable; the message names every bad variable. */
 export class ConfigError extends Error {

@@ -31,6 +31,8 @@ export type GatewayContext = {
   lists: ListGate;
   /** The request's deadline, cancellation, trace and everything it did (request-record.ts). */
   record: RequestRecord;
+  /** Freshness of popular picks whose service sent no Cache-Control max-age. */
+  popularPicksTtlMs: number;
 };
 
 /** Options of `createContextFactory`: the long-lived parts every request shares. */
@@ -44,6 +46,11 @@ export type ContextFactoryOptions = {
   catalogTimeoutMs: number;
   /** Pages per minute per signed-in viewer. Default: no limit. */
   rateLimiter?: ViewerLimiter | null;
+  /**
+   * Freshness of popular picks whose service sent no Cache-Control max-age.
+   * Default 0: unknown freshness, so answers showing them are not reused.
+   */
+  popularPicksTtlMs?: number;
 };
 
 /** The one place where layers are wired together, once per request. */
@@ -55,6 +62,7 @@ export function createContextFactory({
   records,
   catalogTimeoutMs,
   rateLimiter = null,
+  popularPicksTtlMs = 0,
 }: ContextFactoryOptions) {
   return async ({ request }: Pick<YogaInitialContext, 'request'>): Promise<GatewayContext> => {
     const record = records.of(request);
@@ -85,6 +93,7 @@ export function createContextFactory({
       },
       lists,
       record,
+      popularPicksTtlMs,
     };
   };
 }

@@ -6,11 +6,13 @@ import { ConfigError, loadConfig } from './config.js';
 import { startDemoServices, type DemoServices } from './demo/services.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './observability/metrics.js';
-import { createTracing } from './observability/tracing.js';
 import { createAdmission } from './http/admission.js';
 import { limitAnonymousPages } from './http/limit-anonymous-pages.js';
+import { createPageCache } from './http/page-cache.js';
 import { createGatewayServer } from './http/server.js';
 import { createShedReporter } from './http/shed-reporter.js';
+import { createRequestRecords } from './observability/request-record.js';
+import { createTracing } from './observability/tracing.js';
 import { createViewerLimiter } from './rate-limit/viewer-limiter.js';
 import { createRedisConnection } from './redis/connection.js';
 
@@ -53,6 +55,12 @@ const rateLimiter = createViewerLimiter({
 // Admission (in front of yoga) and the late-start check (inside it) shed into one
 // count and one log.
 const shedReporter = createShedReporter({ metrics: metrics.admission, logger });
+// Shared by yoga and the page cache, which reads what each answer used after it.
+const records = createRequestRecords({
+  requestDeadlineMs: config.requestDeadlineMs,
+  metrics: metrics.sink,
+  tracer: tracing.tracer,
+});
 let draining = false;
 const gateway = createGateway({
   ...config,
@@ -61,6 +69,7 @@ const gateway = createGateway({
   metrics,
   tracing,
   shedReporter,
+  records,
   isReady: () => !draining,
   redisConnection,
   rateLimiter,
@@ -71,7 +80,9 @@ const admission = createAdmission({
   metrics: metrics.admission,
   reporter: shedReporter,
 });
-// In order: shed what cannot be served in time, then what is over its limit.
+// In order: shed what cannot be served in time, then what is over its limit, and
+// only then answer an anonymous page from the cache (a hit is served only to a
+// request the pipeline would have accepted).
 const server = createGatewayServer(gateway, {
   limits: config.server,
   steps: [
@@ -84,6 +95,15 @@ const server = createGatewayServer(gateway, {
           }),
         ]
       : []),
+    createPageCache({
+      gateway,
+      records,
+      ...config.pageCache,
+      maxBodyBytes: config.security.maxBodyBytes,
+      metrics: metrics.pageCache,
+      serverTiming: config.observability.serverTiming,
+      logger,
+    }),
   ],
   logger,
 });

@@ -187,6 +187,24 @@ describe('query limits', () => {
     expect(status).toBe(411);
   });
 
+  it('refuses a Content-Length that is not one number with 400', async () => {
+    const bed = await startBed();
+    const stream = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(JSON.stringify({ query: PROMO })));
+        controller.close();
+      },
+    });
+    const { status } = await bed.request({
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': '12, 12' },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
+    expect(status).toBe(400);
+    expect(noUpstreamCalls(bed)).toBe(true);
+  });
+
   it('accepts batches up to BATCHING_LIMIT when enabled, and no more', async () => {
     const bed = await startBed({ security: { batchingLimit: 2 } });
     const ok = await bed.request(json([{ query: PROMO }, { query: '{ __typename }' }]));

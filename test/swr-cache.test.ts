@@ -60,13 +60,16 @@ function setup(
 const failure = () => new UpstreamError('promo', 'UPSTREAM_UNAVAILABLE', 'down');
 
 describe('shared promo cache (stale-while-revalidate, stale-if-error)', () => {
-  it('serves a fresh value without loading again', async () => {
+  it('serves a fresh value without loading again, saying how long it stays fresh', async () => {
     const { cache, loads, prime, advance } = setup();
-    expect(await prime('v1')).toEqual({ value: 'v1', freshness: { state: 'fresh', ageMs: 0 } });
+    expect(await prime('v1')).toEqual({
+      value: 'v1',
+      freshness: { state: 'fresh', ageMs: 0, freshForMs: 1000 },
+    });
     advance(500);
     expect(await cache.get(call())).toEqual({
       value: 'v1',
-      freshness: { state: 'fresh', ageMs: 500 },
+      freshness: { state: 'fresh', ageMs: 500, freshForMs: 500 },
     });
     expect(loads).toHaveLength(1);
   });
@@ -205,7 +208,7 @@ describe('promo cache with a level shared by replicas', () => {
 
     expect(await cache.get(call())).toEqual({
       value: 'theirs',
-      freshness: { state: 'fresh', ageMs: 200 },
+      freshness: { state: 'fresh', ageMs: 200, freshForMs: 800 },
     });
     expect(loads).toHaveLength(0);
     expect(hits).toEqual(['redis']);

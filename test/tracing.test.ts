@@ -66,4 +66,17 @@ describe('OpenTelemetry tracing', () => {
     await bed.query(HOMEPAGE_QUERY);
     expect(bed.upstreams.promo.requests[0]?.headers.traceparent).toBeUndefined();
   });
+
+  it("is off by default: an incoming traceparent goes upstream as it came, the caller's trace kept", async () => {
+    const bed = await startBed();
+    const incoming = `00-${TRACE_ID}-${PARENT_SPAN}-01`;
+    await bed.request({
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: incoming },
+      body: JSON.stringify({ query: HOMEPAGE_QUERY }),
+    });
+    for (const upstream of Object.values(bed.upstreams)) {
+      expect(upstream.requests[0]?.headers.traceparent).toBe(incoming);
+    }
+  });
 });

@@ -6,10 +6,15 @@ import { KEYS } from '../redis/keys.js';
 import { parseStored } from '../redis/parse-stored.js';
 import { Book } from '../upstreams/catalog/schema.js';
 
+/** A book held, and until when (epoch ms) it may be served. */
+export type CachedBook = { book: Book; expiresAt: number };
+
 /** Book details shared across requests (and replicas, with Redis). */
 export type BookCache = {
+  /** How long a book is served after the catalog sent it. */
+  readonly ttlMs: number;
   /** The books held for `ids`: this process first, then one MGET for the rest. */
-  getMany(ids: readonly string[]): Promise<Map<string, Book>>;
+  getMany(ids: readonly string[]): Promise<Map<string, CachedBook>>;
   /** Keeps books just fetched; the Redis write is never waited for. */
   setMany(books: ReadonlyMap<string, Book>): void;
 };
@@ -44,19 +49,20 @@ export function createBookCache({
   shared,
   metrics,
 }: BookCacheOptions): BookCache {
-  const memory = new LRUCache<string, Book>({ max: maxEntries, ttl: ttlMs });
+  const memory = new LRUCache<string, CachedBook>({ max: maxEntries, ttl: ttlMs });
   const keepLocally = (id: string, book: Book, expiresAt: number) => {
     const ttl = Math.min(shared ? shared.localTtlMs : ttlMs, expiresAt - Date.now());
-    if (ttl > 0) memory.set(id, book, { ttl }); // a TTL of 0 would mean "forever"
+    if (ttl > 0) memory.set(id, { book, expiresAt }, { ttl }); // a TTL of 0 would mean "forever"
   };
 
   return {
+    ttlMs,
     async getMany(ids) {
-      const found = new Map<string, Book>();
+      const found = new Map<string, CachedBook>();
       const missing: string[] = [];
       for (const id of ids) {
-        const book = memory.get(id);
-        if (book) found.set(id, book);
+        const held = memory.get(id);
+        if (held) found.set(id, held);
         else missing.push(id);
       }
       if (found.size > 0) metrics.cacheLevelHit('catalog', 'memory', found.size);
@@ -72,7 +78,7 @@ export function createBookCache({
         if (stored === undefined || stored.expiresAt <= Date.now()) return;
         // The id inside must be the id asked for: a value under the wrong key is garbage.
         if (stored.book.id !== id) return metrics.invalidValue('catalog');
-        found.set(id, stored.book);
+        found.set(id, stored);
         keepLocally(id, stored.book, stored.expiresAt);
         fromRedis += 1;
       });

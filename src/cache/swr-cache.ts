@@ -3,9 +3,9 @@ import type { CallOptions } from '../http/upstream-client.js';
 import type { Logger } from '../logger.js';
 import type { ServiceName } from '../upstreams/registry.js';
 
-/** How old a served value is, and why it was served stale. */
+/** How old a served value is, how long a fresh one stays fresh, and why it was served stale. */
 export type Freshness =
-  | { state: 'fresh'; ageMs: number }
+  | { state: 'fresh'; ageMs: number; freshForMs: number }
   | { state: 'stale'; ageMs: number; reason: 'revalidating' | 'upstream_failed' };
 
 export type Cached<T> = { value: T; freshness: Freshness };
@@ -125,7 +125,8 @@ export function createSwrCache<T>({
       checkedUntil = storedAt + (shared?.localTtlMs ?? Infinity);
       shared?.write(entry);
     }
-    return { value, freshness: { state: 'fresh', ageMs: 0 } };
+    // A value not kept (no-store, or no lifetime) is fresh for no time at all.
+    return { value, freshness: { state: 'fresh', ageMs: 0, freshForMs: Math.max(0, lifetime) } };
   }
 
   /** One replica loads; the others wait for its result, or load themselves if it fails. */
@@ -179,9 +180,13 @@ export function createSwrCache<T>({
   }
 
   const served = (from: SwrEntry<T>, reason: 'revalidating' | 'upstream_failed'): Cached<T> => {
-    const ageMs = now() - from.storedAt;
-    return now() < from.freshUntil
-      ? { value: from.value, freshness: { state: 'fresh', ageMs } }
+    const at = now();
+    const ageMs = at - from.storedAt;
+    return at < from.freshUntil
+      ? {
+          value: from.value,
+          freshness: { state: 'fresh', ageMs, freshForMs: from.freshUntil - at },
+        }
       : { value: from.value, freshness: { state: 'stale', ageMs, reason } };
   };
 

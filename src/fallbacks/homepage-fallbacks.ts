@@ -27,6 +27,7 @@ export async function promoWithFallbacks(
     const { value, freshness } = await caches.promo.get(call);
     const result = freshness.state === 'stale' ? 'stale' : freshness.ageMs > 0 ? 'hit' : 'miss';
     record.cacheLookup('promo', result, { durationMs: performance.now() - started });
+    record.limitMaxAge(freshness.state === 'fresh' ? freshness.freshForMs : 0);
     if (freshness.state === 'stale') {
       const ageSeconds = Math.round(freshness.ageMs / 1000);
       record.servedStale({ path, ageSeconds, reason: freshness.reason });
@@ -36,26 +37,36 @@ export async function promoWithFallbacks(
     const houseBanners = fallbacks.houseBanners;
     if (!(error instanceof UpstreamError) || houseBanners === null) throw error;
     record.servedFallback({ path, fallback: 'house_banners', code: error.code, service: 'promo' });
+    record.limitMaxAge(0);
     return houseBanners;
   }
 }
 
 /** Recommendations for the viewer: personal picks, else popular ones. */
 export async function recommendationsWithFallbacks(
-  { services, fallbacks, viewer, record }: GatewayContext,
+  { services, fallbacks, viewer, record, popularPicksTtlMs }: GatewayContext,
   call: CallOptions,
   path: Array<string | number>,
   limit: number,
 ): Promise<RecommendationItem[]> {
   const { recommendations } = services;
-  if (viewer.kind === 'anonymous') return recommendations.popular(limit, call);
+  // Popular picks are the same for everyone: an answer showing them may be
+  // reused as long as they stay fresh (their Cache-Control, else our default).
+  const popularPicks = async () => {
+    const { items, maxAgeMs } = await recommendations.popular(limit, call);
+    record.limitMaxAge(maxAgeMs ?? popularPicksTtlMs);
+    return items;
+  };
+  if (viewer.kind === 'anonymous') return popularPicks();
+  // Personal picks are never shared.
+  record.limitMaxAge(0);
   try {
     return await recommendations.forUser(viewer.userId, limit, call);
   } catch (error) {
     if (!(error instanceof UpstreamError) || fallbacks.recommendations !== 'popular') throw error;
     // The popular endpoint may be healthy when the personal one is not; if it
     // fails too, the client hears about the original failure.
-    const popular = await recommendations.popular(limit, call).catch(() => {
+    const popular = await popularPicks().catch(() => {
       throw error;
     });
     record.servedFallback({

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { BookCache } from '../cache/book-cache.js';
+import type { BookCache, CachedBook } from '../cache/book-cache.js';
 import type { CallOptions } from '../http/upstream-client.js';
 import { inSpan } from '../observability/tracing.js';
 import type { CatalogService } from '../upstreams/catalog/client.js';
@@ -30,8 +30,18 @@ export function createBookLoader({ catalog, call, cache, gate }: BookLoaderOptio
   const { record } = call;
   return new DataLoader<string, Book | null>(
     async (ids) => {
-      const found = cache ? await cache.getMany(ids) : new Map<string, Book>();
+      const found = new Map<string, Book>();
+      const held = cache ? await cache.getMany(ids) : new Map<string, CachedBook>();
+      const now = Date.now();
+      for (const [id, { book, expiresAt }] of held) {
+        found.set(id, book);
+        // An answer showing this book is good for as long as the cache keeps it.
+        record.limitMaxAge(expiresAt - now);
+      }
       const missing = ids.filter((id) => !found.has(id));
+      // Fetched books are as fresh as the cache would keep them; with the cache
+      // off, book details are not to be shared across requests at all.
+      if (missing.length > 0) record.limitMaxAge(cache?.ttlMs ?? 0);
       if (cache) {
         // Server-Timing names the catalog once: a hit when no call was needed,
         // else the call itself.

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { SHED_REASONS, type ShedReason } from '../http/admission-decision.js';
-import type { CacheName, MetricsSink } from './request-record.js';
+import type { CacheName, CacheResult, MetricsSink } from './request-record.js';
 
 /** How Redis has been answering lately (src/redis/state-tracker.ts). */
 export type RedisState = 'up' | 'down' | 'timeouts';
@@ -44,6 +44,15 @@ export type Metrics = {
   /** Every request, rejected ones included, by client (labels bounded by client-awareness.ts) and status. */
   countRequest(labels: { client: string; version: string; status: number }): void;
   admission: AdmissionMetrics;
+  /** What the anonymous page cache reports (http/page-cache.ts). */
+  pageCache: PageCacheMetrics;
+};
+
+/** Page cache lookups (as `bff_cache_events_total{cache="page"}`) and the bytes it holds. */
+export type PageCacheMetrics = {
+  lookup(result: CacheResult): void;
+  /** Where the bytes held are read at each scrape. */
+  trackStoredBytes(read: () => number): void;
 };
 
 /**
@@ -145,6 +154,15 @@ export function createMetrics({ processMetrics = false } = {}): Metrics {
       if (readLoopDelayMs) this.set(readLoopDelayMs() / 1000);
     },
   });
+  let readPageBytes = () => 0;
+  new Gauge({
+    name: 'bff_page_cache_bytes',
+    help: 'Bytes held by the anonymous page cache (bodies and keys).',
+    registers: [registry],
+    collect(this: Gauge) {
+      this.set(readPageBytes());
+    },
+  });
 
   return {
     registry,
@@ -172,6 +190,12 @@ export function createMetrics({ processMetrics = false } = {}): Metrics {
       shed: (reason) => shed.inc({ reason }),
       inFlight: (count) => inFlight.set(count),
       readEventLoopDelayFrom: (read) => (readLoopDelayMs = read),
+    },
+    pageCache: {
+      lookup: (result) => cache.inc({ cache: 'page', result }),
+      trackStoredBytes: (read) => {
+        readPageBytes = read;
+      },
     },
   };
 }

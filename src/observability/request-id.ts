@@ -10,9 +10,13 @@ const SAFE = /^[A-Za-z0-9._:-]{1,128}$/;
 export function requestIdOf(request: Request): string {
   let id = ids.get(request);
   if (id === undefined) {
-    const given = request.headers.get('x-request-id');
-    id = given !== null && SAFE.test(given) ? given : randomUUID();
+    id = requestIdFrom(request.headers.get('x-request-id'));
     ids.set(request, id);
   }
   return id;
+}
+
+/** The id for a request carrying `given` as its `x-request-id` (answered without yoga: the page cache). */
+export function requestIdFrom(given: string | null | undefined): string {
+  return given != null && SAFE.test(given) ? given : randomUUID();
 }

@@ -1,8 +1,9 @@
-import { ROOT_CONTEXT, trace, type Context, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, type Context, type Tracer } from '@opentelemetry/api';
+import type { OperationTypeNode } from 'graphql';
 import type { UpstreamErrorCode } from '../errors/vocabulary.js';
 import type { ServiceName } from '../upstreams/registry.js';
 import { requestIdOf } from './request-id.js';
-import { extractTraceContext } from './tracing.js';
+import { extractTraceContext, TRACING_OFF } from './tracing.js';
 
 /** How an upstream call ended, as metrics and Server-Timing name it. */
 export type CallOutcome =
@@ -16,7 +17,7 @@ export const OUTCOME_OF: Record<UpstreamErrorCode, CallOutcome> = {
 };
 
 export type UpstreamCall = { service: ServiceName; durationMs: number; outcome: CallOutcome };
-export type CacheName = 'promo' | 'catalog';
+export type CacheName = 'promo' | 'catalog' | 'page';
 export type CacheResult = 'hit' | 'miss' | 'stale';
 
 /** Process-wide counters that records feed (metrics.ts). Built once and injected. */
@@ -64,8 +65,19 @@ export class RequestRecord {
   readonly fallbacks: FallbackNote[] = [];
   /** List fields tracked by the fallbacks (fallbacks/list-field.ts), by response path. */
   readonly fields: Array<Array<string | number>> = [];
+  /**
+   * What a shared cache of the whole answer needs to know (http/page-cache.ts):
+   * the operation's type, and whether its execution reported errors or answered
+   * incrementally (use-answer-facts.ts).
+   */
+  readonly answer: {
+    operation: OperationTypeNode | undefined;
+    errors: boolean;
+    incremental: boolean;
+  } = { operation: undefined, errors: false, incremental: false };
   /** Where this request's spans hang: the incoming `traceparent`, then the operation's span. */
   #spanParent: Context;
+  #maxAgeMs = Infinity;
 
   constructor(
     readonly requestId: string,
@@ -85,7 +97,7 @@ export class RequestRecord {
     deadlineMs = Infinity,
     signal,
     metrics = silentSink,
-    tracer = trace.getTracer('noop'),
+    tracer = TRACING_OFF,
   }: {
     deadlineMs?: number;
     signal?: AbortSignal;
@@ -109,6 +121,20 @@ export class RequestRecord {
   /** The operation's span started (use-tracing.ts): later spans hang below it. */
   enterSpan(context: Context): void {
     this.#spanParent = context;
+  }
+
+  /**
+   * How long the answer may be reused: the shortest freshness among the data it
+   * used (promo's remaining freshness, the book cache's TTL, popular picks'
+   * max-age). `Infinity` until some data says otherwise.
+   */
+  get maxAgeMs(): number {
+    return this.#maxAgeMs;
+  }
+
+  /** Data with `ms` of freshness left went into the answer. */
+  limitMaxAge(ms: number): void {
+    if (ms < this.#maxAgeMs) this.#maxAgeMs = Math.max(0, ms);
   }
 
   upstreamCall(call: UpstreamCall): void {

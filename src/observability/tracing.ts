@@ -1,5 +1,6 @@
 import type { SpanKind } from '@opentelemetry/api';
 import {
+  INVALID_SPAN_CONTEXT,
   ROOT_CONTEXT,
   SpanStatusCode,
   trace,
@@ -15,6 +16,17 @@ import {
   SimpleSpanProcessor,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
+
+/**
+ * The tracer when tracing is off. `inSpan` knows it, and then makes no span and
+ * no extra async frame: with tracing off, every list field, upstream call and
+ * book batch would otherwise pay for a no-op span and an `async` wrapper (about
+ * 1% of a page's CPU in its profile, plus the microtasks).
+ */
+export const TRACING_OFF: Tracer = trace.getTracer('tracing-off');
+
+/** A span that records nothing, handed to `inSpan`'s work when tracing is off. */
+const NO_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /** W3C `traceparent`/`tracestate`, in and out; used explicitly, never as a global. */
 const propagator = new W3CTraceContextPropagator();
@@ -52,7 +64,7 @@ export function createTracing({
           new OTLPTraceExporter({ url: `${otlpEndpoint.replace(/\/$/, '')}/v1/traces` }),
         )
       : undefined;
-  if (!processor) return { tracer: trace.getTracer('noop'), shutdown: async () => {} };
+  if (!processor) return { tracer: TRACING_OFF, shutdown: async () => {} };
   const provider = new BasicTracerProvider({ spanProcessors: [processor] });
   return { tracer: provider.getTracer(serviceName), shutdown: () => provider.shutdown() };
 }
@@ -78,7 +90,25 @@ export function injectTraceContext(context: Context, headers: Record<string, str
  * Runs `fn` in a span under `parent`, passing the span's own context on for
  * children; ends it, with an error status when `fn` throws.
  */
-export async function inSpan<T>(
+export function inSpan<T>(
+  tracer: Tracer,
+  name: string,
+  parent: Context,
+  options: { kind?: SpanKind; attributes?: Record<string, string | number> },
+  fn: (context: Context, span: Span) => Promise<T>,
+): Promise<T> {
+  // The same context a no-op span would give: the parent's span context, unchanged.
+  if (tracer === TRACING_OFF) {
+    try {
+      return fn(parent, NO_SPAN);
+    } catch (error) {
+      return Promise.reject(error as Error); // as the async path would
+    }
+  }
+  return traced(tracer, name, parent, options, fn);
+}
+
+async function traced<T>(
   tracer: Tracer,
   name: string,
   parent: Context,

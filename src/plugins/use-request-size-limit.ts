@@ -10,7 +10,10 @@ export type RequestSizeLimitOptions = {
 /**
  * Refuses oversized request bodies before yoga reads them: 413 when the declared
  * `Content-Length` is over `maxBytes`, 411 when a body comes without one (a
- * streamed body could otherwise be of any size). GET requests carry no body.
+ * streamed body could otherwise be of any size), 400 when it is not one number.
+ * GET requests carry no body. The only body limit: Node's HTTP parser reads a
+ * body to its declared length and no further, so yoga's own counting stream is
+ * switched off (app.ts).
  */
 export function useRequestSizeLimit({ maxBytes }: RequestSizeLimitOptions): Plugin {
   return {
@@ -23,6 +26,10 @@ export function useRequestSizeLimit({ maxBytes }: RequestSizeLimitOptions): Plug
         endResponse(errorResponse('BAD_REQUEST', { status, message }));
       if (declared === null) {
         if (request.body !== null) reject(411, 'Send the request with a Content-Length header.');
+        return;
+      }
+      if (!/^\d+$/.test(declared)) {
+        reject(400, 'The Content-Length header is not a number of bytes.');
         return;
       }
       if (Number(declared) > maxBytes) {

@@ -52,6 +52,7 @@ export type TestGatewayOverrides = {
   requestDeadlineMs?: number;
   promoCache?: Partial<Config['promoCache']>;
   catalogCache?: Partial<Config['catalogCache']>;
+  popularPicksTtlMs?: number;
   fallbacks?: Partial<Config['fallbacks']>;
   security?: Partial<Omit<Config['security'], 'trustedDocuments'>> & {
     trustedDocuments?: Partial<Config['security']['trustedDocuments']>;
@@ -99,6 +100,7 @@ export function testGatewayOptions(
     observability: { ...defaults.observability, ...overrides.observability },
     promoCache: { ...defaults.promoCache, ...overrides.promoCache },
     catalogCache: { ...defaults.catalogCache, ...overrides.catalogCache },
+    popularPicksTtlMs: overrides.popularPicksTtlMs ?? defaults.popularPicksTtlMs,
     fallbacks: { ...defaults.fallbacks, ...overrides.fallbacks },
     compressionMinBytes: overrides.compressionMinBytes ?? defaults.compressionMinBytes,
     ...(overrides.persistedQueryStore && { persistedQueryStore: overrides.persistedQueryStore }),

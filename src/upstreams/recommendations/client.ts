@@ -8,11 +8,14 @@ import {
   UserRecommendationsEnvelope,
 } from './schema.js';
 
+/** Popular picks, and how long they stay fresh by the service's `Cache-Control` (if it says). */
+export type PopularPicks = { items: RecommendationItem[]; maxAgeMs: number | undefined };
+
 export type RecommendationsService = {
   /** Picks for one user; `userId` comes from a verified token, never from the query. */
   forUser(userId: string, limit: number, call: CallOptions): Promise<RecommendationItem[]>;
-  /** Picks for anonymous visitors. */
-  popular(limit: number, call: CallOptions): Promise<RecommendationItem[]>;
+  /** Picks for anonymous visitors, with their freshness (they are the same for everyone). */
+  popular(limit: number, call: CallOptions): Promise<PopularPicks>;
 };
 
 export function createRecommendationsService(
@@ -48,7 +51,7 @@ export function createRecommendationsService(
     },
 
     async popular(limit, call) {
-      const { data } = await http.getJson('recommendations/popular', {
+      const { data, maxAgeMs } = await http.getJson('recommendations/popular', {
         ...call,
         searchParams: { limit },
       });
@@ -60,7 +63,7 @@ export function createRecommendationsService(
         logger,
         record: call.record,
       });
-      return parsed.items.slice(0, limit);
+      return { items: parsed.items.slice(0, limit), maxAgeMs };
     },
   };
 }

@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+
+// What makes two anonymous requests "the same page": the cache key. It covers
+// everything the pipeline reads to build the answer's bytes or to accept or
+// refuse the request, so a key that yoga answered once gets the same verdict
+// every time:
+//
+// | input                               | read by                                          |
+// | ----------------------------------- | ------------------------------------------------ |
+// | method, path and query string       | GET parameters (query/documentId, variables, …)  |
+// | the body, byte for byte             | POST parameters, trusted documents, query limits |
+// | `Content-Type`                      | body parsing, CSRF prevention (simple or not)    |
+// | `X-GraphQL-Yoga-CSRF` (present?)    | CSRF prevention                                  |
+// | `Accept`                            | response media type, incremental delivery        |
+// | `Origin`                            | CORS headers on the answer                       |
+//
+// The body is keyed by its exact bytes rather than by a parsed, normalised form:
+// a client sends the same bytes for the same operation, and normalising would
+// mean re-implementing yoga's parameter rules (an unexpected field is refused
+// there; a normalised key could serve a hit to a request yoga would refuse).
+// `Authorization` and `Cookie` are not in the key: requests carrying them never
+// reach the cache (see `isAnonymous`). No answer is compressed, so
+// `Accept-Encoding` changes nothing.
+
+/** Request headers in the key: their values select the answer. */
+const VALUE_HEADERS = ['accept', 'content-type', 'origin'] as const;
+/** Request headers in the key by presence only (CSRF prevention looks at no more). */
+const PRESENCE_HEADERS = ['x-graphql-yoga-csrf'] as const;
+
+/**
+ * `Vary` of every shared answer: the headers in the key, and the credentials
+ * whose presence turns the answer private, so no HTTP cache downstream serves
+ * an anonymous page to a signed-in visitor.
+ */
+export const PAGE_VARY = 'Accept, Content-Type, Origin, X-GraphQL-Yoga-CSRF, Authorization, Cookie';
+
+/** The parts of a request the key is made of. */
+export type KeyedRequest = {
+  method: string;
+  /** Path and query string, as received. */
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: Buffer | null;
+};
+
+/** No credentials of any kind: the only requests the page cache serves. */
+export function isAnonymous(headers: IncomingHttpHeaders): boolean {
+  return headers.authorization === undefined && headers.cookie === undefined;
+}
+
+/** The page's key: a SHA-256 over every input above (short, and ready for a shared store). */
+export function pageKey({ method, url, headers, body }: KeyedRequest): string {
+  const hash = createHash('sha256');
+  hash.update(`${method} ${url}\n`);
+  for (const name of VALUE_HEADERS) hash.update(`${name}:${headerText(headers[name])}\n`);
+  for (const name of PRESENCE_HEADERS) hash.update(`${name}:${headers[name] !== undefined}\n`);
+  if (body !== null) hash.update(body);
+  return hash.digest('base64url');
+}
+
+/** The key headers' values, to send the same request again (a background refresh). */
+export function keyHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const name of [...VALUE_HEADERS, ...PRESENCE_HEADERS]) {
+    const value = headers[name];
+    if (value !== undefined) kept[name] = headerText(value);
+  }
+  return kept;
+}
+
+function headerText(value: string | string[] | undefined): string {
+  return Array.isArray(value) ? value.join(', ') : (value ?? '');
+}

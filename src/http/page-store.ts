@@ -1,0 +1,73 @@
+import { LRUCache } from 'lru-cache';
+
+/** How to send a stored page's request again (a background refresh). */
+export type Replay = {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: Buffer | null;
+};
+
+/** One stored answer, with what HTTP caching needs to describe it. */
+export type StoredPage = {
+  status: number;
+  /** The answer's own headers (content type, CORS), none that change per response. */
+  headers: Record<string, string>;
+  body: Buffer;
+  /** Strong validator of `body`. */
+  etag: string;
+  /** Epoch ms the data in it was read (the request's start): its age counts from here. */
+  storedAt: number;
+  /** Epoch ms until which it is served as is. */
+  freshUntil: number;
+  /** Epoch ms until which it is served stale while one refresh runs. */
+  staleUntil: number;
+  replay: Replay;
+};
+
+/**
+ * Where pages are kept. Small on purpose, so a shared level (Redis) can sit
+ * behind or beside the in-memory one: both methods may answer synchronously
+ * (memory) or with a promise (a network store).
+ */
+export type PageStore = {
+  get(key: string): StoredPage | undefined | Promise<StoredPage | undefined>;
+  set(key: string, page: StoredPage): void | Promise<void>;
+  /** Bytes held, for the metrics. */
+  readonly bytes: number;
+};
+
+/** Options of `createMemoryPageStore`. */
+export type MemoryPageStoreOptions = {
+  /** Bound on bodies, keys and replays together; least recently used pages go first. */
+  maxBytes: number;
+  now?: () => number;
+};
+
+/** A page's bookkeeping beyond its bytes: headers, timestamps, map entry. */
+const OVERHEAD_BYTES = 512;
+
+/** Pages in this process's memory (lru-cache, bounded by size; each kept until its stale window ends). */
+export function createMemoryPageStore({
+  maxBytes,
+  now = Date.now,
+}: MemoryPageStoreOptions): PageStore {
+  const pages = new LRUCache<string, StoredPage>({
+    maxSize: maxBytes,
+    // Expired pages leave at once, so memory and the bytes metric stay honest
+    // (one timer per stored page: stores are rare, once per page lifetime).
+    ttlAutopurge: true,
+    sizeCalculation: (page, key) =>
+      page.body.byteLength + (page.replay.body?.byteLength ?? 0) + key.length + OVERHEAD_BYTES,
+  });
+  return {
+    get: (key) => pages.get(key),
+    set(key, page) {
+      const ttl = page.staleUntil - now();
+      if (ttl > 0) pages.set(key, page, { ttl });
+    },
+    get bytes() {
+      return pages.calculatedSize;
+    },
+  };
+}

@@ -1,0 +1,431 @@
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createGateway } from '../src/app.js';
+import { signToken } from '../src/auth.js';
+import { loadConfig, type Config } from '../src/config.js';
+import { createPageCache } from '../src/http/page-cache.js';
+import { createGatewayServer } from '../src/http/server.js';
+import { silentLogger } from '../src/logger.js';
+import { createMetrics } from '../src/observability/metrics.js';
+import { createRequestRecords } from '../src/observability/request-record.js';
+import { createTracing } from '../src/observability/tracing.js';
+import { documentId } from '../src/trusted-documents.js';
+import {
+  perService,
+  perServiceAsync,
+  type PerService,
+  type ServiceName,
+} from '../src/upstreams/registry.js';
+import {
+  HOMEPAGE_QUERY,
+  TEST_SECRET,
+  testGatewayOptions,
+  type TestGatewayOverrides,
+} from './helpers/gateway.js';
+import {
+  catalogHandler,
+  POPULAR,
+  promoHandler,
+  PROMOTIONS,
+  recommendationsHandler,
+} from './helpers/fixtures.js';
+import { sendJson, startUpstream, type Handler, type Upstream } from './helpers/upstream.js';
+
+// The anonymous page cache, through a real listening server (Node's HTTP server
+// with the front step, as main.ts builds it) and real loopback upstreams whose
+// own logs count the calls a page costs.
+
+type CachedServer = {
+  url: string;
+  upstreams: PerService<Upstream>;
+  /** Upstream requests so far, all services together. */
+  calls(): number;
+  metricsText(): Promise<string>;
+  close(): Promise<void>;
+};
+
+const open: CachedServer[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((server) => server.close()));
+});
+
+async function startCachedServer(
+  options: TestGatewayOverrides & {
+    handlers?: Partial<Record<ServiceName, Handler>>;
+    pageCache?: Partial<Config['pageCache']>;
+    now?: () => number;
+  } = {},
+): Promise<CachedServer> {
+  const healthy: PerService<Handler> = {
+    promo: promoHandler(),
+    recommendations: recommendationsHandler(),
+    catalog: catalogHandler(),
+  };
+  const upstreams = await perServiceAsync((service) =>
+    startUpstream(options.handlers?.[service] ?? healthy[service]),
+  );
+  const gatewayOptions = testGatewayOptions(
+    perService<PerService<string>>((service) => upstreams[service].url),
+    options,
+  );
+  const metrics = createMetrics();
+  const records = createRequestRecords({
+    requestDeadlineMs: gatewayOptions.requestDeadlineMs,
+    metrics: metrics.sink,
+    tracer: createTracing({}).tracer,
+  });
+  const gateway = createGateway({ ...gatewayOptions, metrics, records });
+  const defaults = loadConfig({});
+  const server = createGatewayServer(gateway, {
+    limits: defaults.server,
+    logger: silentLogger,
+    steps: [
+      createPageCache({
+        gateway,
+        records,
+        ...defaults.pageCache,
+        ...options.pageCache,
+        maxBodyBytes: gatewayOptions.security.maxBodyBytes,
+        metrics: metrics.pageCache,
+        logger: silentLogger,
+        ...(options.now && { now: options.now }),
+      }),
+    ],
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const cached: CachedServer = {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
+    upstreams,
+    calls: () =>
+      Object.values(upstreams).reduce((sum, upstream) => sum + upstream.requests.length, 0),
+    metricsText: () => metrics.registry.metrics(),
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await gateway.dispose();
+      await Promise.all(Object.values(upstreams).map((upstream) => upstream.close()));
+    },
+  };
+  open.push(cached);
+  return cached;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
+
+/** POSTs the home page query (or `body`) as an anonymous browser would. */
+function postPage(
+  server: CachedServer,
+  { headers = {}, body }: { headers?: Record<string, string>; body?: string } = {},
+) {
+  return fetch(server.url, {
+    method: 'POST',
+    headers: { ...JSON_HEADERS, ...headers },
+    body: body ?? JSON.stringify({ query: HOMEPAGE_QUERY }),
+  });
+}
+
+const cacheTiming = (response: Response) =>
+  /cache;desc=(\w+)/.exec(response.headers.get('server-timing') ?? '')?.[1];
+
+/** `max-age` of a response's Cache-Control, in seconds. */
+const maxAge = (response: Response) =>
+  Number(/max-age=(\d+)/.exec(response.headers.get('cache-control') ?? '')?.[1] ?? Number.NaN);
+
+describe('anonymous page cache', () => {
+  it('answers the second anonymous page from the cache, with no upstream call', async () => {
+    const server = await startCachedServer();
+    const first = await postPage(server);
+    const firstBody = await first.text();
+    expect(cacheTiming(first)).toBe('miss');
+    expect(JSON.parse(firstBody).data.homepage.promo).toHaveLength(PROMOTIONS.length);
+    const callsAfterFirst = server.calls();
+    expect(callsAfterFirst).toBeGreaterThan(0);
+
+    const second = await postPage(server);
+    expect(second.status).toBe(200);
+    expect(await second.text()).toBe(firstBody);
+    expect(cacheTiming(second)).toBe('hit');
+    expect(server.calls()).toBe(callsAfterFirst);
+    expect(second.headers.get('cache-control')).toMatch(
+      /^public, max-age=\d+, stale-while-revalidate=\d+$/,
+    );
+    expect(maxAge(second)).toBeLessThanOrEqual(10);
+    expect(second.headers.get('etag')).toBe(first.headers.get('etag'));
+    expect(second.headers.get('age')).toMatch(/^\d+$/);
+    expect(second.headers.get('content-type')).toMatch(/json/);
+    expect(second.headers.get('x-request-id')).not.toBe(first.headers.get('x-request-id'));
+  });
+
+  it('lists every header of the key, and the credentials, in Vary', async () => {
+    const server = await startCachedServer();
+    const vary = (await postPage(server)).headers.get('vary') ?? '';
+    const named = vary.split(',').map((name) => name.trim().toLowerCase());
+    for (const name of ['accept', 'content-type', 'origin', 'x-graphql-yoga-csrf']) {
+      expect(named).toContain(name);
+    }
+    expect(named).toContain('authorization');
+    expect(named).toContain('cookie');
+  });
+
+  it('never caches a signed-in page, which stays private even after an anonymous one is stored', async () => {
+    const server = await startCachedServer();
+    await postPage(server);
+    const token = await signToken(TEST_SECRET, 'u-7');
+    for (let i = 0; i < 2; i++) {
+      const before = server.calls();
+      const response = await postPage(server, { headers: { authorization: `Bearer ${token}` } });
+      const body = await response.json();
+      expect(body.data.homepage.recommendations[0].reason).toBe('Picked for u-7');
+      expect(response.headers.get('cache-control')).toBe('private, no-store');
+      expect(cacheTiming(response)).toBeUndefined();
+      expect(server.calls()).toBeGreaterThan(before);
+    }
+  });
+
+  it('never caches a request carrying a cookie', async () => {
+    const server = await startCachedServer();
+    for (let i = 0; i < 2; i++) {
+      const before = server.calls();
+      const response = await postPage(server, { headers: { cookie: 'session=abc' } });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('cache-control')).toBe('private, no-store');
+      expect(server.calls()).toBeGreaterThan(before);
+    }
+  });
+
+  it('does not store a page with an upstream error', async () => {
+    const server = await startCachedServer({
+      handlers: { recommendations: (_req, res) => sendJson(res, { error: 'down' }, 500) },
+    });
+    for (let i = 0; i < 2; i++) {
+      const before = server.upstreams.recommendations.requests.length;
+      const response = await postPage(server);
+      expect((await response.json()).errors?.length).toBeGreaterThan(0);
+      expect(cacheTiming(response)).toBe('miss');
+      expect(response.headers.get('cache-control')).toBe('private, no-store');
+      expect(server.upstreams.recommendations.requests.length).toBeGreaterThan(before);
+    }
+  });
+
+  it('does not store a page that shows house banners for a failed promo', async () => {
+    const server = await startCachedServer({
+      handlers: { promo: (_req, res) => sendJson(res, { error: 'down' }, 500) },
+      fallbacks: { houseBanners: [PROMOTIONS[0] as never] },
+    });
+    for (let i = 0; i < 2; i++) {
+      const response = await postPage(server);
+      expect((await response.json()).extensions?.fallbacks).toBeDefined();
+      expect(response.headers.get('cache-control')).toBe('private, no-store');
+      expect(cacheTiming(response)).toBe('miss');
+    }
+  });
+
+  it('answers 304 to a matching If-None-Match', async () => {
+    const server = await startCachedServer();
+    const etag = (await postPage(server)).headers.get('etag') ?? '';
+    expect(etag).toMatch(/^".+"$/);
+    const revalidated = await postPage(server, { headers: { 'if-none-match': `W/${etag}` } });
+    expect(revalidated.status).toBe(304);
+    expect(await revalidated.text()).toBe('');
+    expect(revalidated.headers.get('etag')).toBe(etag);
+    expect(revalidated.headers.get('cache-control')).toMatch(/^public/);
+    const other = await postPage(server, { headers: { 'if-none-match': '"something-else"' } });
+    expect(other.status).toBe(200);
+  });
+
+  it('caches GET and POST, each under its own key', async () => {
+    const server = await startCachedServer();
+    const get = () =>
+      fetch(`${server.url}?query=${encodeURIComponent(HOMEPAGE_QUERY)}`, {
+        headers: { accept: 'application/json' },
+      });
+    expect(cacheTiming(await get())).toBe('miss');
+    const calls = server.calls();
+    const hit = await get();
+    expect(cacheTiming(hit)).toBe('hit');
+    expect((await hit.json()).data.homepage.recommendations).toHaveLength(POPULAR.length);
+    expect(server.calls()).toBe(calls);
+    expect(cacheTiming(await postPage(server))).toBe('miss');
+    expect(cacheTiming(await postPage(server))).toBe('hit');
+  });
+
+  it('keeps different variables apart', async () => {
+    const server = await startCachedServer();
+    const page = (limit: number) =>
+      postPage(server, { body: JSON.stringify({ query: HOMEPAGE_QUERY, variables: { limit } }) });
+    expect(cacheTiming(await page(1))).toBe('miss');
+    const two = await page(2);
+    expect(cacheTiming(two)).toBe('miss');
+    expect((await two.json()).data.homepage.recommendations).toHaveLength(2);
+    const one = await page(1);
+    expect(cacheTiming(one)).toBe('hit');
+    expect((await one.json()).data.homepage.recommendations).toHaveLength(1);
+  });
+
+  it('does not cache an @defer answer', async () => {
+    const server = await startCachedServer();
+    const query = '{ homepage { promo { id } ... @defer { recommendations { score } } } }';
+    for (let i = 0; i < 2; i++) {
+      const before = server.calls();
+      const response = await postPage(server, {
+        headers: { accept: 'multipart/mixed' },
+        body: JSON.stringify({ query }),
+      });
+      expect(response.headers.get('content-type')).toMatch(/multipart\/mixed/);
+      expect(await response.text()).toContain('"score"');
+      expect(response.headers.get('cache-control')).toBe('private, no-store');
+      expect(server.calls()).toBeGreaterThan(before);
+    }
+  });
+
+  it('refuses a body over the limit with 413 even when a similar page is stored', async () => {
+    const server = await startCachedServer({ security: { maxBodyBytes: 2048 } });
+    const body = JSON.stringify({ query: HOMEPAGE_QUERY });
+    await postPage(server, { body });
+    expect(cacheTiming(await postPage(server, { body }))).toBe('hit');
+    const padded = await postPage(server, { body: body + ' '.repeat(2048) });
+    expect(padded.status).toBe(413);
+  });
+
+  it('gives a hit only to a request the CSRF check would accept', async () => {
+    const server = await startCachedServer({ security: { csrfPrevention: true } });
+    const get = (headers: Record<string, string>) =>
+      fetch(`${server.url}?query=${encodeURIComponent(HOMEPAGE_QUERY)}`, {
+        headers: { accept: 'application/json', ...headers },
+      });
+    await get({ 'x-graphql-yoga-csrf': '1' });
+    expect(cacheTiming(await get({ 'x-graphql-yoga-csrf': '1' }))).toBe('hit');
+    const simple = await get({});
+    expect(simple.status).toBe(403);
+    expect(simple.headers.get('cache-control')).toBe('private, no-store');
+  });
+
+  it('gives a hit only to a request trusted documents would accept', async () => {
+    const id = documentId(HOMEPAGE_QUERY);
+    const server = await startCachedServer({
+      security: { trustedDocuments: { mode: 'enforce', manifest: { [id]: HOMEPAGE_QUERY } } },
+    });
+    const byId = JSON.stringify({ documentId: id });
+    await postPage(server, { body: byId });
+    expect(cacheTiming(await postPage(server, { body: byId }))).toBe('hit');
+    for (let i = 0; i < 2; i++) {
+      const asText = await postPage(server);
+      expect(asText.status).toBe(400);
+      expect(asText.headers.get('cache-control')).toBe('private, no-store');
+    }
+  });
+
+  it('is off with PAGE_CACHE_TTL_MS=0: every page calls the upstreams and stays private', async () => {
+    const server = await startCachedServer({ pageCache: { ttlMs: 0 } });
+    for (let i = 0; i < 2; i++) {
+      const before = server.calls();
+      const response = await postPage(server);
+      expect(response.headers.get('cache-control')).toBe('private, no-store');
+      expect(cacheTiming(response)).toBeUndefined();
+      expect(server.calls()).toBeGreaterThan(before);
+    }
+  });
+
+  it("lives no longer than promo's freshness", async () => {
+    const server = await startCachedServer({
+      handlers: {
+        promo: (_req, res) => {
+          res.setHeader('cache-control', 'max-age=1');
+          promoHandler()(_req, res, new URL('http://upstream/'));
+        },
+      },
+    });
+    const first = await postPage(server);
+    expect(first.headers.get('cache-control')).toMatch(/^public/);
+    expect(maxAge(first)).toBeLessThanOrEqual(1);
+  });
+
+  it('is not stored when promo says no-store', async () => {
+    const server = await startCachedServer({
+      handlers: {
+        promo: (_req, res) => {
+          res.setHeader('cache-control', 'no-store');
+          promoHandler()(_req, res, new URL('http://upstream/'));
+        },
+      },
+    });
+    await postPage(server);
+    const second = await postPage(server);
+    expect(cacheTiming(second)).toBe('miss');
+    expect(second.headers.get('cache-control')).toBe('private, no-store');
+  });
+
+  it("lives no longer than popular picks' max-age", async () => {
+    const popular = recommendationsHandler();
+    const server = await startCachedServer({
+      handlers: {
+        recommendations: (req, res, url) => {
+          res.setHeader('cache-control', 'max-age=2');
+          return popular(req, res, url);
+        },
+      },
+    });
+    expect(maxAge(await postPage(server))).toBeLessThanOrEqual(2);
+  });
+
+  it('serves an expired page at once and refreshes it once in the background', async () => {
+    let clock = 1_000_000;
+    const server = await startCachedServer({
+      pageCache: { ttlMs: 5_000, staleWhileRevalidateMs: 5_000 },
+      now: () => clock,
+    });
+    await postPage(server);
+    const picks = () => server.upstreams.recommendations.requests.length;
+    const before = picks();
+    clock += 6_000;
+    const stale = await postPage(server);
+    expect(cacheTiming(stale)).toBe('stale');
+    expect(stale.status).toBe(200);
+    // A second request while the refresh runs: served stale too, no second refresh.
+    expect(cacheTiming(await postPage(server))).toMatch(/stale|hit/);
+    await vi.waitFor(async () => expect(cacheTiming(await postPage(server))).toBe('hit'));
+    expect(picks()).toBe(before + 1);
+  });
+
+  it('keeps serving the expired page when its refresh fails, until the window ends', async () => {
+    let clock = 1_000_000;
+    let healthy = true;
+    const popular = recommendationsHandler();
+    const server = await startCachedServer({
+      pageCache: { ttlMs: 5_000, staleWhileRevalidateMs: 5_000 },
+      now: () => clock,
+      handlers: {
+        recommendations: (req, res, url) =>
+          healthy ? popular(req, res, url) : sendJson(res, { error: 'down' }, 500),
+      },
+    });
+    const first = await (await postPage(server)).text();
+    healthy = false;
+    clock += 6_000;
+    const picks = () => server.upstreams.recommendations.requests.length;
+    const before = picks();
+    const stale = await postPage(server);
+    expect(cacheTiming(stale)).toBe('stale');
+    expect(await stale.text()).toBe(first);
+    await vi.waitFor(() => expect(picks()).toBeGreaterThan(before));
+    const again = await postPage(server);
+    expect(cacheTiming(again)).toBe('stale');
+    expect(await again.text()).toBe(first);
+    clock += 5_000;
+    const expired = await postPage(server);
+    expect(cacheTiming(expired)).toBe('miss');
+    expect(expired.headers.get('cache-control')).toBe('private, no-store');
+  });
+
+  it('counts hits, misses and stored bytes in the metrics', async () => {
+    const server = await startCachedServer();
+    await postPage(server);
+    await postPage(server);
+    await postPage(server);
+    const text = await server.metricsText();
+    expect(text).toMatch(/bff_cache_events_total\{cache="page",result="miss"\} 1\b/);
+    expect(text).toMatch(/bff_cache_events_total\{cache="page",result="hit"\} 2\b/);
+    const bytes = Number(/^bff_page_cache_bytes (\d+)/m.exec(text)?.[1]);
+    expect(bytes).toBeGreaterThan(500);
+  });
+});
