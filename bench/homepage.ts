@@ -1,84 +1,133 @@
 // The homepage benchmark: npm run bench (writes BENCHMARKS.md).
 //
-// Every server runs as its own process on core 0; the fixed-latency upstreams and
-// the load generator run as two more processes on core 1 (taskset), so each
-// server has one core to itself and its CPU time per request can be read off
-// /proc. Each scenario measures, side by side in one run: the hand-written floor,
-// the gateway (shared caches off, then on), Apollo Server 5 with the gateway's
-// resolvers, and the gateway with a sequential homepage.
+// Every server (bench/rows.ts) runs as its own process on core 0, all started
+// at once; the fixed-latency upstreams, the load generator and Redis run on
+// core 1 (taskset), so each server has the core to itself while it is measured
+// and its CPU time per page can be read off /proc. This machine's speed drifts
+// 2–3× over minutes, so rows are never measured one after another for long:
+// every phase is a short burst, and the rows take turns, round after round
+// (the starting row rotating), so that drift touches them all alike. Two
+// processes of the same gateway (the A/A pair) measure what "the same" looks
+// like in this run: the noise floor, under which a difference is "no change".
 //
-//   BENCH_SECONDS=8        length of each measured phase
-//   BENCH_CONNECTIONS=64   concurrent connections of the peak-throughput phase
-//   BENCH_ONLY=gateway     run only the floor and these servers (comma-separated names)
-//   BENCH_SCENARIO=20/30   run only the scenarios whose name starts with this
-//   BENCH_PROFILE=1        servers write V8 CPU profiles (--cpu-prof) to bench/results/
-//                          and skip the open-loop phases (summary: npm run bench:profile)
+// Per scenario: closed loop at 16 and 64 connections (peak), then an open loop
+// at a share of each row's own peak (light-load latency, from schedule), then,
+// in one scenario, the overload phase: open loop at 2× and 3× the gateway's and
+// the floor's own peak, then light load again to see how soon latency recovers.
+//
+//   BENCH_QUICK=1          a smoke run (short bursts, one round); never writes BENCHMARKS.md
+//   BENCH_BURST_MS=2000    length of each burst
+//   BENCH_ROUNDS=3         rounds of bursts per phase
+//   BENCH_LIGHT_SHARE=0.5  light load, as a share of each row's own peak
+//   BENCH_ONLY=apollo,mercurius  only these servers' rows (keys in bench/rows.ts), plus the floor and the A/A pair
+//   BENCH_SCENARIO=20/30   only the scenarios whose name starts with this (30/30 only this way)
+//   BENCH_OVERLOAD=0       skip the overload phase
+//   BENCH_PROFILE=1        servers write V8 CPU profiles to bench/results/ (npm run bench:profile)
+//   BENCH_NODE_OPTIONS=…   NODE_OPTIONS for every server
 //
 // Exits non-zero only when the run is broken: a server does not start or dies, or
 // answers the page differently from the floor. Slow is a result, not a failure.
-import { execFileSync, type ChildProcess } from 'node:child_process';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { createServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  perService,
-  SERVICES,
-  type PerService,
-  type ServiceName,
-} from '../src/upstreams/registry.js';
+import { loadConfig } from '../src/config.js';
+import { perService, SERVICES, type PerService } from '../src/upstreams/registry.js';
 import {
   ask,
   BENCH_SECRET,
   firstMessage,
-  listen,
+  median,
   pageRequest,
+  percentile,
   PINNING,
   spawnPinned,
   type LoadReport,
+  type OverloadPlan,
+  type OverloadReport,
+  type PageRequest,
   type ToLoadgen,
   type ToUpstreams,
   type UpstreamStats,
-  UNCACHED_ENV,
+  type Viewer,
 } from './lib.js';
-import { renderReport, type Result, type ScenarioResult } from './report.js';
+import { startRedis, type BenchRedis } from './redis.js';
+import type { OverloadResult, RowResult, ScenarioResult } from './report.js';
+import { REQUIRED_ROWS, ROW, ROWS, SERVERS, type RowSpec } from './rows.js';
+import {
+  BrokenRun,
+  firstPage,
+  processCpuMs,
+  startServer,
+  withRssPeak,
+  type ServerProcess,
+} from './server-process.js';
+import { RESULTS, WHOLE_RUN, writeReport } from './write-report.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
-const ONLY = process.env.BENCH_ONLY;
+const QUICK = process.env.BENCH_QUICK === '1';
+const BURST_MS = Number(process.env.BENCH_BURST_MS ?? (QUICK ? 400 : 2000));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 3));
+const WARM_MS = QUICK ? 300 : 1000;
+const CONNECTIONS = [16, 64] as const;
+const LIGHT_SHARE = Number(process.env.BENCH_LIGHT_SHARE ?? 0.5);
+const OVERLOAD = process.env.BENCH_OVERLOAD !== '0';
+const OVERLOAD_FACTORS = [2, 3] as const;
+const SPIKE_MS = QUICK ? 1000 : 4000;
+const RECOVERY_MS = QUICK ? 1000 : 3000;
+/** After this long an overload request counts as failed (bounds the phase's length). */
+const OVERLOAD_TIMEOUT_MS = 10_000;
+/** The gateway's default request deadline: answers later than this are worthless. */
+const REQUEST_DEADLINE_MS = loadConfig({ JWT_SECRET: BENCH_SECRET }).requestDeadlineMs;
 const PROFILE = process.env.BENCH_PROFILE === '1';
-// 5%: light load, where parallel and sequential are compared (neither queues);
-// 20% and 70%: the latency targets, as shares of the floor's peak.
-const LOAD_SHARES = [0.05, 0.2, 0.7] as const;
+const ONLY = process.env.BENCH_ONLY?.split(',');
+const SETTLE_MS = 100;
 
-export type Scenario = { name: string; latencyMs: PerService<number> };
-const SCENARIOS: Scenario[] = [
-  { name: '0 ms upstreams (CPU cost)', latencyMs: { promo: 0, recommendations: 0, catalog: 0 } },
+export type Scenario = { name: string; latencyMs: PerService<number>; overload: boolean };
+const ALL_SCENARIOS: (Scenario & { byDefault: boolean })[] = [
+  {
+    name: '0 ms upstreams (CPU cost)',
+    latencyMs: { promo: 0, recommendations: 0, catalog: 0 },
+    overload: false,
+    byDefault: true,
+  },
   {
     name: '20/30/10 ms promo/recommendations/catalog',
     latencyMs: { promo: 20, recommendations: 30, catalog: 10 },
+    overload: OVERLOAD,
+    byDefault: true,
   },
   {
     name: '30/30 ms promo/recommendations (catalog 0 ms)',
     latencyMs: { promo: 30, recommendations: 30, catalog: 0 },
+    overload: false,
+    byDefault: false,
   },
-].filter((scenario) => scenario.name.startsWith(process.env.BENCH_SCENARIO ?? ''));
+];
+const SCENARIOS = ALL_SCENARIOS.filter((scenario) =>
+  process.env.BENCH_SCENARIO
+    ? scenario.name.startsWith(process.env.BENCH_SCENARIO)
+    : scenario.byDefault,
+);
+const rows = ROWS.filter(
+  (row) => !ONLY || ONLY.includes(row.server) || REQUIRED_ROWS.includes(row.name),
+);
+const servers = SERVERS.filter((server) => rows.some((row) => row.server === server.key));
 
-type Variant = { name: string; script: string; env?: Record<string, string> };
-const FLOOR: Variant = { name: 'floor (node:http)', script: 'bench/servers/floor.js' };
-const VARIANTS: Variant[] = [
-  { name: 'gateway', script: 'src/main.js', env: UNCACHED_ENV },
-  { name: 'gateway, caches on', script: 'src/main.js' },
-  { name: 'Apollo Server 5', script: 'bench/servers/apollo.js', env: UNCACHED_ENV },
-  { name: 'gateway, sequential', script: 'bench/servers/sequential.js', env: UNCACHED_ENV },
-].filter((variant) => !ONLY || ONLY.split(',').includes(variant.name));
+// Bursts, plus about a quarter of a second around each (settling, IPC, stragglers).
+const expectedMinutes =
+  (SCENARIOS.length * rows.length * (WARM_MS + ROUNDS * 3 * (BURST_MS + 250)) +
+    (SCENARIOS.some((scenario) => scenario.overload)
+      ? OVERLOAD_FACTORS.length * 2 * (1000 + SPIKE_MS + RECOVERY_MS + 2000)
+      : 0) +
+    40_000) /
+  60_000;
+console.log(
+  `${rows.length} rows, ${SCENARIOS.length} scenarios, bursts of ${BURST_MS} ms, ${ROUNDS} rounds: about ${expectedMinutes.toFixed(0)} minutes`,
+);
 
 const root = new URL('..', import.meta.url);
 const build = new URL('.bench-build/', root);
-
-class BrokenRun extends Error {
-  override name = 'BrokenRun';
-}
+mkdirSync(RESULTS, { recursive: true });
 
 // Compiled once, run with plain node: no loader in the measured processes.
 console.log('Compiling (tsc -p bench/tsconfig.json)…');
@@ -91,177 +140,298 @@ cpSync(new URL('schema.graphql', root), new URL('schema.graphql', build));
 cpSync(new URL('operations', root), new URL('operations', build), { recursive: true });
 
 const upstreams = spawnPinned(1, [new URL('bench/upstreams.js', build).pathname]);
-const { urls } = await firstMessage<{ urls: PerService<string> }>(upstreams);
 const loadgen = spawnPinned(1, [new URL('bench/loadgen.js', build).pathname]);
-await firstMessage(loadgen);
-const page = await pageRequest();
+let redis: BenchRedis | undefined;
+const running = new Map<string, ServerProcess>();
+const stopEverything = async () => {
+  await Promise.all([...running.values()].map((server) => server.stop()));
+  await redis?.stop();
+  upstreams.kill();
+  loadgen.kill();
+};
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void stopEverything().then(() => process.exit(130)));
+}
 
-const results: ScenarioResult[] = [];
 let exitCode = 0;
+const scenarioResults: ScenarioResult[] = [];
+const startedAt = Date.now();
 try {
+  const { urls } = await firstMessage<{ urls: PerService<string> }>(upstreams);
+  await firstMessage(loadgen);
+  if (servers.some((server) => server.redis)) redis = await startRedis(1);
+  const requests: Record<Viewer, PageRequest> = {
+    'signed-in': await pageRequest('signed-in'),
+    anonymous: await pageRequest('anonymous'),
+  };
+  console.log(`Starting ${servers.length} servers on core 0…`);
+  await Promise.all(
+    servers.map(async (spec) => {
+      running.set(
+        spec.key,
+        await startServer(spec, {
+          build,
+          core: 0,
+          upstreamUrls: urls,
+          redisUrl: redis?.url,
+          nodeFlags: PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${RESULTS.pathname}`] : [],
+        }),
+      );
+    }),
+  );
+  const serverOf = (row: RowSpec) => running.get(row.server) as ServerProcess;
+
   for (const scenario of SCENARIOS) {
     console.log(`\n## ${scenario.name}`);
     await ask(upstreams, { type: 'latency', latencyMs: scenario.latencyMs } satisfies ToUpstreams);
-    const floor = await measure(FLOOR, undefined);
-    const rows = [floor];
-    for (const variant of VARIANTS) rows.push(await measure(variant, floor));
-    // The floor once more, peak only: how far the machine's speed drifted meanwhile.
-    const floorAfter = await measure(FLOOR, floor, { openLoop: false });
-    results.push({ scenario, rows, floorAfter });
+    scenarioResults.push(await measureScenario(scenario));
+  }
+
+  async function measureScenario(scenario: Scenario): Promise<ScenarioResult> {
+    // Every row's page must be the floor's, for the same viewer.
+    const pages = new Map<RowSpec, string>();
+    for (const row of rows) {
+      const page = await firstPage(serverOf(row), requests[row.viewer]);
+      const floorRow = rows.find(
+        (other) => other.server === 'floor' && other.viewer === row.viewer,
+      );
+      const floorPage = floorRow && pages.get(floorRow);
+      if (floorPage !== undefined && page !== floorPage) {
+        throw new BrokenRun(
+          `${row.name} answers differently from the floor:\n${page}\n---\n${floorPage}`,
+        );
+      }
+      pages.set(row, page);
+    }
+    const acc = new Map(rows.map((row) => [row, newAccumulator()]));
+    const get = (row: RowSpec) => acc.get(row) as Accumulator;
+
+    // Warm-up: JIT, connection pools, caches.
+    for (const row of rows)
+      await burst(row, { type: 'closed', connections: 64, durationMs: WARM_MS });
+
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const connections of CONNECTIONS) {
+        for (const row of rotate(rows, round)) {
+          const server = serverOf(row);
+          const before = await ask<UpstreamStats>(upstreams, {
+            type: 'reset',
+          } satisfies ToUpstreams);
+          const cpuBefore = server.cpuMs();
+          const redisBefore =
+            server.spec.redis && redis
+              ? { cpuMs: processCpuMs(redis.process.pid ?? 0), commands: await redis.commands() }
+              : undefined;
+          const { result: report, rssPeakMb } = await withRssPeak(server, () =>
+            burst(row, { type: 'closed', connections, durationMs: BURST_MS }),
+          );
+          const cpuMs = server.cpuMs() - cpuBefore;
+          const after = await ask<UpstreamStats>(upstreams, {
+            type: 'stats',
+          } satisfies ToUpstreams);
+          const a = get(row);
+          a.peakRounds[connections].push(report.rps);
+          a.cpuMs += cpuMs;
+          a.pages += report.good;
+          a.bad += report.bad;
+          for (const service of SERVICES)
+            a.calls[service] += after.calls[service] - before.calls[service];
+          if (redisBefore && redis) {
+            a.redisCpuMs += processCpuMs(redis.process.pid ?? 0) - redisBefore.cpuMs;
+            // Less the one INFO that asks.
+            a.redisCommands += (await redis.commands()) - redisBefore.commands - 1;
+          }
+          if (connections === 64) {
+            a.rss64Mb = Math.max(a.rss64Mb, rssPeakMb);
+            a.clientCoreBusy.push((after.cpuMs - before.cpuMs + report.cpuMs) / report.elapsedMs);
+          }
+          console.log(
+            `  ${row.name} @${connections}: ${report.rps.toFixed(0)} pages/s, ` +
+              `${(cpuMs / Math.max(1, report.good)).toFixed(3)} CPU ms/page, RSS ≤ ${rssPeakMb.toFixed(0)} MB` +
+              (report.bad ? `, ${report.bad} bad` : ''),
+          );
+        }
+      }
+    }
+    const peakOf = (row: RowSpec) =>
+      Math.max(...CONNECTIONS.map((connections) => median(get(row).peakRounds[connections])));
+
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const row of rotate(rows, round)) {
+        const rate = peakOf(row) * LIGHT_SHARE;
+        const report = await burst(row, { type: 'open', rate, durationMs: BURST_MS });
+        const a = get(row);
+        a.latencies.push(...report.latencies);
+        a.lightBad += report.bad;
+        a.maxLagMs = Math.max(a.maxLagMs, report.maxLagMs);
+        console.log(
+          `  ${row.name} open loop at ${rate.toFixed(0)}/s: p50 ${report.p50.toFixed(2)} ms, p99 ${report.p99.toFixed(2)} ms` +
+            (report.bad ? `, ${report.bad} bad` : ''),
+        );
+      }
+    }
+
+    const rowResults = rows.map((row): RowResult => {
+      const a = get(row);
+      const latencies = a.latencies.sort((x, y) => x - y);
+      return {
+        name: row.name,
+        about: row.about,
+        viewer: row.viewer,
+        peak: { 16: median(a.peakRounds[16]), 64: median(a.peakRounds[64]) },
+        peakRounds: a.peakRounds,
+        cpuMsPerPage: a.cpuMs / a.pages,
+        callsPerPage: perService<PerService<number>>((service) => a.calls[service] / a.pages),
+        rss64Mb: a.rss64Mb,
+        clientCoreBusy: median(a.clientCoreBusy),
+        lightRate: peakOf(row) * LIGHT_SHARE,
+        light: {
+          p50: percentile(latencies, 0.5),
+          p99: percentile(latencies, 0.99),
+          pages: latencies.length,
+          maxLagMs: a.maxLagMs,
+        },
+        bad: a.bad + a.lightBad,
+        ...(serverOf(row).spec.redis && {
+          redis: {
+            cpuMsPerPage: a.redisCpuMs / a.pages,
+            commandsPerPage: a.redisCommands / a.pages,
+          },
+        }),
+      };
+    });
+    for (const row of rows) {
+      if (serverOf(row).exited()) throw new BrokenRun(`${row.name}'s server exited during the run`);
+    }
+    return {
+      scenario,
+      rows: rowResults,
+      overload: scenario.overload ? await overloadPhase(rowResults) : [],
+    };
+  }
+
+  /** Spikes at 2× and 3× the gateway's and the floor's own peak, interleaved. */
+  async function overloadPhase(rowResults: RowResult[]): Promise<OverloadResult[]> {
+    const out: OverloadResult[] = [];
+    for (const factor of OVERLOAD_FACTORS) {
+      for (const name of [ROW.gateway, ROW.floor]) {
+        const row = rows.find((candidate) => candidate.name === name);
+        const result = rowResults.find((candidate) => candidate.name === name);
+        if (!row || !result) continue;
+        const closedPeak = Math.max(result.peak[16], result.peak[64]);
+        const plan: OverloadPlan = {
+          spikeRate: closedPeak * factor,
+          spikeMs: SPIKE_MS,
+          recoveryRate: result.lightRate,
+          recoveryMs: RECOVERY_MS,
+          // "Normal": within twice the row's own light-load p99 (at least 5 ms more).
+          normalMs: Math.max(2 * result.light.p99, result.light.p99 + 5),
+          timeoutMs: OVERLOAD_TIMEOUT_MS,
+          deadlineMs: REQUEST_DEADLINE_MS,
+        };
+        await sleep(1000); // Let the previous spike's server-side work finish.
+        const { result: report, rssPeakMb } = await withRssPeak(serverOf(row), () =>
+          burst<OverloadReport>(row, { type: 'overload', ...plan }),
+        );
+        console.log(
+          `  overload ${name} at ${factor}× (${plan.spikeRate.toFixed(0)}/s): goodput ${report.goodput.toFixed(0)}/s, ` +
+            `shed ${report.shed}/${report.due}, other ${report.other}, p99 all ${report.allP99.toFixed(0)} ms, ` +
+            `RSS ≤ ${rssPeakMb.toFixed(0)} MB, back to normal ${report.recoveryMs === null ? 'not within the window' : `${report.recoveryMs.toFixed(0)} ms`}`,
+        );
+        out.push({ name, factor, closedPeak, plan, report, rssPeakMb });
+      }
+    }
+    return out;
+  }
+
+  async function burst<T = LoadReport>(
+    row: RowSpec,
+    phase: Exclude<ToLoadgen, { type: 'target' }>,
+  ): Promise<T> {
+    await ask(loadgen, {
+      type: 'target',
+      origin: serverOf(row).origin,
+      path: '/graphql',
+      ...requests[row.viewer],
+    } satisfies ToLoadgen);
+    await sleep(SETTLE_MS);
+    return ask<T>(loadgen, phase);
   }
 } catch (error) {
   if (!(error instanceof BrokenRun)) throw error;
   console.error(`\nBroken run: ${error.message}`);
   exitCode = 1;
 } finally {
-  upstreams.kill();
-  loadgen.kill();
+  await stopEverything();
 }
 
 if (exitCode === 0) {
-  const report = renderReport(results, {
-    command: `npm run bench${SECONDS !== 8 ? ` (BENCH_SECONDS=${SECONDS})` : ''}`,
-    machine: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}`,
-    date: new Date().toISOString().slice(0, 10),
-    seconds: SECONDS,
-    connections: CONNECTIONS,
-    pinned: PINNING,
-    loadShares: LOAD_SHARES,
+  const { out, report } = writeReport({
+    info: {
+      command: command(),
+      machine: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}`,
+      date: new Date().toISOString().slice(0, 10),
+      minutes: (Date.now() - startedAt) / 60_000,
+      burstMs: BURST_MS,
+      rounds: ROUNDS,
+      warmMs: WARM_MS,
+      connections: CONNECTIONS,
+      lightShare: LIGHT_SHARE,
+      pinned: PINNING,
+      overloadFactors: OVERLOAD_FACTORS,
+      spikeMs: SPIKE_MS,
+      recoveryMs: RECOVERY_MS,
+      requestDeadlineMs: REQUEST_DEADLINE_MS,
+    },
+    scenarios: scenarioResults,
   });
-  const log = readFileSync(new URL('bench/levers.md', root), 'utf8');
-  writeFileSync(new URL('BENCHMARKS.md', root), `${report}\n${log}`);
-  console.log(`\n${report}`);
+  console.log(`\n${report}\nWritten to ${out.pathname}`);
 }
 process.exit(exitCode);
 
-/** Starts one server, checks its page, and runs the three load phases against it. */
-async function measure(
-  variant: Variant,
-  floor: Result | undefined,
-  { openLoop = true } = {},
-): Promise<Result> {
-  const port = await freePort();
-  const profile = PROFILE
-    ? ['--cpu-prof', `--cpu-prof-dir=${new URL('bench/results', root).pathname}`]
-    : [];
-  const server = spawnPinned(0, [...profile, new URL(variant.script, build).pathname], {
-    quiet: true,
-    env: {
-      NODE_ENV: 'production',
-      PORT: String(port),
-      JWT_SECRET: BENCH_SECRET,
-      ...Object.fromEntries(
-        SERVICES.map((service) => [`${service.toUpperCase()}_URL`, urls[service]]),
-      ),
-      ...variant.env,
-      ...(process.env.BENCH_NODE_OPTIONS && { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS }),
-    },
-  });
-  let exited = false;
-  server.once('exit', () => (exited = true));
-  try {
-    const origin = `http://127.0.0.1:${port}`;
-    const data = await firstPage(origin, server);
-    if (floor && data !== floor.page) {
-      throw new BrokenRun(
-        `${variant.name} answers differently from the floor:\n${data}\n---\n${floor.page}`,
-      );
-    }
-    await ask(loadgen, {
-      type: 'target',
-      origin,
-      path: '/graphql',
-      ...page,
-    } satisfies ToLoadgen);
-    // Warm-up: JIT, connection pools, caches.
-    await ask(loadgen, { type: 'closed', connections: CONNECTIONS, durationMs: 2000 });
+type Accumulator = {
+  peakRounds: Record<(typeof CONNECTIONS)[number], number[]>;
+  cpuMs: number;
+  /** Complete pages: sheds and errors cost CPU too, but a page is what the CPU is for. */
+  pages: number;
+  bad: number;
+  calls: PerService<number>;
+  rss64Mb: number;
+  clientCoreBusy: number[];
+  latencies: number[];
+  lightBad: number;
+  maxLagMs: number;
+  redisCpuMs: number;
+  redisCommands: number;
+};
 
-    const before = await ask<UpstreamStats>(upstreams, { type: 'reset' } satisfies ToUpstreams);
-    const cpuBefore = processCpuMs(server);
-    const peak = await ask<LoadReport>(loadgen, {
-      type: 'closed',
-      connections: CONNECTIONS,
-      durationMs: SECONDS * 1000,
-    } satisfies ToLoadgen);
-    const cpuMs = processCpuMs(server) - cpuBefore;
-    const rssAfterPeakMb = peakRssMb(server);
-    const after = await ask<UpstreamStats>(upstreams, { type: 'stats' } satisfies ToUpstreams);
-    const clientCoreBusy = (after.cpuMs - before.cpuMs + peak.cpuMs) / peak.elapsedMs;
-    console.log(
-      `${variant.name}: ${peak.rps.toFixed(0)} req/s, ${(cpuMs / peak.good).toFixed(3)} CPU ms/req, ` +
-        `core 1 ${(clientCoreBusy * 100).toFixed(0)}% busy, ${after.connections} upstream connections opened, RSS ${rssAfterPeakMb.toFixed(0)} MB, ${peak.bad} bad`,
-    );
-
-    const floorRps = floor?.peak.rps ?? peak.rps;
-    const open: LoadReport[] = [];
-    for (const share of PROFILE || !openLoop ? [] : LOAD_SHARES) {
-      await sleep(500); // Let the previous phase's stragglers settle.
-      const report = await ask<LoadReport>(loadgen, {
-        type: 'open',
-        rate: floorRps * share,
-        durationMs: SECONDS * 1000,
-      } satisfies ToLoadgen);
-      console.log(
-        `  open loop at ${(floorRps * share).toFixed(0)} req/s: p50 ${report.p50.toFixed(2)} ms, ` +
-          `p99 ${report.p99.toFixed(2)} ms, ${report.bad} bad`,
-      );
-      open.push(report);
-    }
-    if (exited) throw new BrokenRun(`${variant.name} exited during the run`);
-    const total = (service: ServiceName) => after.calls[service] - before.calls[service];
-    const served = peak.good + peak.bad;
-    return {
-      name: variant.name,
-      page: data,
-      peak,
-      open,
-      cpuMsPerRequest: cpuMs / served,
-      callsPerRequest: perService<PerService<number>>((service) => total(service) / served),
-      rssAfterPeakMb,
-      peakRssMb: peakRssMb(server),
-      clientCoreBusy,
-    };
-  } finally {
-    server.kill();
-    if (!exited) await new Promise((resolve) => server.once('exit', resolve));
-  }
+function newAccumulator(): Accumulator {
+  return {
+    peakRounds: { 16: [], 64: [] },
+    cpuMs: 0,
+    pages: 0,
+    bad: 0,
+    calls: perService<PerService<number>>(() => 0),
+    rss64Mb: 0,
+    clientCoreBusy: [],
+    latencies: [],
+    lightBad: 0,
+    maxLagMs: 0,
+    redisCpuMs: 0,
+    redisCommands: 0,
+  };
 }
 
-/** Waits for the server to answer the page; returns its body as text, once parsed and printed. */
-async function firstPage(origin: string, server: ChildProcess): Promise<string> {
-  const startedAt = Date.now();
-  for (;;) {
-    if (server.exitCode !== null) throw new BrokenRun(`server exited with ${server.exitCode}`);
-    try {
-      const response = await fetch(`${origin}/graphql`, { method: 'POST', ...page });
-      const text = await response.text();
-      if (response.status !== 200) throw new BrokenRun(`HTTP ${response.status}: ${text}`);
-      return JSON.stringify(JSON.parse(text), null, 1);
-    } catch (error) {
-      if (error instanceof BrokenRun) throw error;
-      if (Date.now() - startedAt > 20_000) throw new BrokenRun(`no answer from ${origin}`);
-      await sleep(100);
-    }
-  }
+/** The rows starting at a different one each round, so no row always follows the same neighbour. */
+function rotate<T>(items: readonly T[], by: number): T[] {
+  const start = by % items.length;
+  return [...items.slice(start), ...items.slice(0, start)];
 }
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  const url = await listen(probe);
-  await new Promise((resolve) => probe.close(resolve));
-  return Number(new URL(url).port);
-}
-
-/** User plus system CPU time of a child so far, from /proc (clock ticks of 10 ms). */
-function processCpuMs(child: ChildProcess): number {
-  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-/** The child's resident set high-water mark. */
-function peakRssMb(child: ChildProcess): number {
-  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-  const kb = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
-  return Number(kb) / 1024;
+/** The command line that reproduces this run. */
+function command(): string {
+  const knobs = Object.entries(process.env)
+    .filter(([name]) => name.startsWith('BENCH_'))
+    .map(([name, value]) => `${name}=${value}`);
+  return [...knobs, WHOLE_RUN].join(' ');
 }

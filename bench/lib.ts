@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { signToken } from '../src/auth.js';
 import type { PerService } from '../src/upstreams/registry.js';
@@ -8,19 +8,24 @@ import type { PerService } from '../src/upstreams/registry.js';
 /** The HS256 secret every benchmarked server is started with. */
 export const BENCH_SECRET = 'bench-secret-that-is-long-enough-for-hs256';
 
-/** Configuration that turns the gateway's shared caches off: every page goes upstream. */
+/** Configuration that turns every cache of the gateway off: every page goes upstream. */
 export const UNCACHED_ENV = {
   PROMO_CACHE_TTL_MS: '0',
   PROMO_STALE_WHILE_REVALIDATE_MS: '0',
   PROMO_STALE_IF_ERROR_MS: '0',
   CATALOG_CACHE_TTL_MS: '0',
+  PAGE_CACHE_TTL_MS: '0',
 };
 
+/** Who asks for the page: signed-in user `u-42` (personal picks), or nobody (popular picks). */
+export type Viewer = 'signed-in' | 'anonymous';
+export type PageRequest = { headers: Record<string, string>; body: string };
+
 /**
- * The benchmarked page: the web client's trusted document, POSTed as JSON by
- * signed-in user `u-42`.
+ * The benchmarked page: the web client's trusted document, POSTed as JSON,
+ * with a token for `u-42` when signed in and no credentials at all otherwise.
  */
-export async function pageRequest(): Promise<{ headers: Record<string, string>; body: string }> {
+export async function pageRequest(viewer: Viewer = 'signed-in'): Promise<PageRequest> {
   const query = readFileSync(
     new URL('../operations/web/Homepage.graphql', import.meta.url),
     'utf8',
@@ -29,7 +34,9 @@ export async function pageRequest(): Promise<{ headers: Record<string, string>; 
     headers: {
       'content-type': 'application/json',
       accept: 'application/json',
-      authorization: `Bearer ${await signToken(BENCH_SECRET, 'u-42')}`,
+      ...(viewer === 'signed-in' && {
+        authorization: `Bearer ${await signToken(BENCH_SECRET, 'u-42')}`,
+      }),
     },
     body: JSON.stringify({ query, operationName: 'Homepage' }),
   };
@@ -39,6 +46,22 @@ export async function pageRequest(): Promise<{ headers: Record<string, string>; 
 export async function listen(server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** A free loopback port (probed, then released). */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  const url = await listen(probe);
+  await new Promise((resolve) => probe.close(resolve));
+  return Number(new URL(url).port);
+}
+
+/** The median of `values` (NaN when empty). */
+export function median(values: readonly number[]): number {
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
 }
 
 /** The value below which a share `q` of the sorted `values` lie (nearest rank). */
@@ -60,15 +83,10 @@ export type UpstreamStats = {
 };
 
 export type ToLoadgen =
-  | {
-      type: 'target';
-      origin: string;
-      path: string;
-      headers: Record<string, string>;
-      body: string;
-    }
+  | ({ type: 'target'; origin: string; path: string } & PageRequest)
   | { type: 'closed'; connections: number; durationMs: number }
-  | { type: 'open'; rate: number; durationMs: number };
+  | { type: 'open'; rate: number; durationMs: number }
+  | ({ type: 'overload' } & OverloadPlan);
 
 /** One load phase, as the generator saw it. Latencies in ms. */
 export type LoadReport = {
@@ -79,9 +97,53 @@ export type LoadReport = {
   rps: number;
   p50: number;
   p99: number;
+  /** Every response's latency, sorted (open loop only: pooled across rounds by the parent). */
+  latencies: number[];
   /** Open loop: how late the generator itself sent its latest request. */
   maxLagMs: number;
   /** The generator's own CPU time in the phase. */
+  cpuMs: number;
+};
+
+/**
+ * A traffic spike: open loop at `spikeRate` for `spikeMs`, then at `recoveryRate`
+ * for `recoveryMs`, on one schedule. Every request is timed from when it was due.
+ */
+export type OverloadPlan = {
+  spikeRate: number;
+  spikeMs: number;
+  recoveryRate: number;
+  recoveryMs: number;
+  /** A recovery-phase answer slower than this is not back to normal. */
+  normalMs: number;
+  /** A request unanswered after this long counts as a failure. */
+  timeoutMs: number;
+  /** Complete pages later than this (from when they were due) are not goodput. */
+  deadlineMs: number;
+};
+
+/** What a spike did. Latencies in ms, from when each request was due. */
+export type OverloadReport = {
+  /** Requests due during the spike, and how each ended. */
+  due: number;
+  complete: number;
+  /** 503 with `extensions.code: OVERLOADED`. */
+  shed: number;
+  /** Anything else: other statuses, errors in the body, resets, timeouts. */
+  other: number;
+  /** Complete pages within the deadline, per second of the spike. */
+  goodput: number;
+  completeP50: number;
+  completeP99: number;
+  shedP50: number;
+  shedP99: number;
+  allP99: number;
+  /**
+   * From the end of the spike to the due time of the last recovery-phase request
+   * slower than `normalMs`; 0 when none was; null when the last one still was.
+   */
+  recoveryMs: number | null;
+  maxLagMs: number;
   cpuMs: number;
 };
 

@@ -1,0 +1,125 @@
+// What `npm run bench` measures: server processes (a script and its
+// environment), and rows (a server asked for the page by one kind of viewer).
+// A row whose feature is not built yet (the page cache, Redis) measures the
+// plain gateway: its environment variable is then simply not read.
+import { UNCACHED_ENV, type Viewer } from './lib.js';
+
+export type ServerSpec = {
+  key: string;
+  /** Compiled script, relative to .bench-build/. */
+  script: string;
+  env?: Record<string, string>;
+  /** Started with `REDIS_URL` pointing at the benchmark's own redis-server. */
+  redis?: boolean;
+};
+
+export type RowSpec = {
+  name: string;
+  server: string;
+  viewer: Viewer;
+  /** What the row is for, in the report. */
+  about: string;
+};
+
+export const SERVERS: ServerSpec[] = [
+  { key: 'floor', script: 'bench/servers/floor.js' },
+  { key: 'gateway', script: 'src/main.js', env: UNCACHED_ENV },
+  // The same gateway again: the A/A pair whose spread is the run's noise floor.
+  { key: 'gateway-copy', script: 'src/main.js', env: UNCACHED_ENV },
+  { key: 'gateway-cached', script: 'src/main.js' },
+  { key: 'gateway-no-page-cache', script: 'src/main.js', env: { PAGE_CACHE_TTL_MS: '0' } },
+  { key: 'gateway-redis', script: 'src/main.js', redis: true },
+  { key: 'apollo', script: 'bench/servers/apollo.js', env: UNCACHED_ENV },
+  { key: 'mercurius', script: 'bench/servers/mercurius.js', env: UNCACHED_ENV },
+  { key: 'sequential', script: 'bench/servers/sequential.js', env: UNCACHED_ENV },
+];
+
+/** Row names the report and the targets refer to. */
+export const ROW = {
+  floor: 'floor',
+  floorAnonymous: 'floor, anonymous',
+  gateway: 'gateway',
+  copy: 'gateway (A/A copy)',
+  cached: 'gateway, caches on',
+  anonymousUncached: 'gateway, anonymous, page cache off',
+  anonymousCached: 'gateway, anonymous, page cache on',
+  redis: 'gateway, caches on, Redis',
+  apollo: 'Apollo Server 5',
+  mercurius: 'Mercurius + graphql-jit',
+  sequential: 'gateway, sequential',
+} as const;
+
+export const ROWS: RowSpec[] = [
+  {
+    name: ROW.floor,
+    server: 'floor',
+    viewer: 'signed-in',
+    about:
+      'hand-written node:http endpoint (bench/servers/floor.ts): jose, Promise.all over keep-alive http.request, one catalog call',
+  },
+  {
+    name: ROW.floorAnonymous,
+    server: 'floor',
+    viewer: 'anonymous',
+    about: 'the same floor asked for the anonymous page (popular picks, no token to verify)',
+  },
+  {
+    name: ROW.gateway,
+    server: 'gateway',
+    viewer: 'signed-in',
+    about: 'src/main.ts as shipped, every cache off (promo, books, page)',
+  },
+  {
+    name: ROW.copy,
+    server: 'gateway-copy',
+    viewer: 'signed-in',
+    about: 'a second process of exactly the same: its spread from `gateway` is the noise floor',
+  },
+  {
+    name: ROW.cached,
+    server: 'gateway-cached',
+    viewer: 'signed-in',
+    about: 'src/main.ts with its defaults: promo and book caches in memory',
+  },
+  {
+    name: ROW.anonymousUncached,
+    server: 'gateway-no-page-cache',
+    viewer: 'anonymous',
+    about: 'defaults but `PAGE_CACHE_TTL_MS=0`: every anonymous page runs the pipeline',
+  },
+  {
+    name: ROW.anonymousCached,
+    server: 'gateway-cached',
+    viewer: 'anonymous',
+    about: 'defaults: anonymous pages from the page cache in front of yoga',
+  },
+  {
+    name: ROW.redis,
+    server: 'gateway-redis',
+    viewer: 'signed-in',
+    about:
+      'defaults plus `REDIS_URL` (a redis-server on the client core): caches in memory, then Redis',
+  },
+  {
+    name: ROW.apollo,
+    server: 'apollo',
+    viewer: 'signed-in',
+    about: "Apollo Server 5 (standalone), the gateway's schema, resolvers, clients and context",
+  },
+  {
+    name: ROW.mercurius,
+    server: 'mercurius',
+    viewer: 'signed-in',
+    about:
+      'Mercurius 16 on Fastify 5, `jit: 1` (graphql-jit), the same schema, resolvers, clients and context',
+  },
+  {
+    name: ROW.sequential,
+    server: 'sequential',
+    viewer: 'signed-in',
+    about: 'the gateway with Homepage.recommendations waiting for Homepage.promo',
+  },
+];
+
+/** Always measured, whatever BENCH_ONLY says: the base and the noise floor. */
+export const REQUIRED_ROWS: readonly string[] = [ROW.floor, ROW.gateway, ROW.copy];
