@@ -556,6 +556,28 @@ describe('the page cache shared by replicas through Redis', () => {
     expect(b.calls()).toBeGreaterThan(0);
   });
 
+  it('answers in full, and stores in its own memory, while Redis is paused (SIGSTOP)', async () => {
+    const redis = await redisServers.start();
+    const metrics = createMetrics();
+    // The shipped timeout: a paused Redis costs at most this, once, then the breaker.
+    const connection = redisServers.connect(redis, { metrics: metrics.shared, timeoutMs: 50 });
+    await connected(connection);
+    const server = await startCachedServer({
+      store: createSharedPageStore({
+        memory: createMemoryPageStore({ maxBytes: 1 << 20 }),
+        connection,
+        metrics: metrics.shared,
+      }),
+    });
+    redis.pause();
+
+    const first = await postPage(server);
+    expect(first.status).toBe(200);
+    expect((await first.json()).errors).toBeUndefined();
+    expect(cacheTiming(await postPage(server))).toBe('hit');
+    redis.resume();
+  });
+
   it('answers in full when Redis is gone', async () => {
     const redis = await redisServers.start();
     const b = await replica(redis);
