@@ -91,7 +91,7 @@ const GlobalEnv = z.object({
   ),
   APQ_CACHE_MAX_BYTES: doc(
     count(1_073_741_824).default(8_388_608),
-    'automatic persisted queries: documents registered by clients (hash plus text) are kept in memory up to this many bytes, least recently used dropped first; `0` turns APQ off (unknown hashes get `PersistedQueryNotSupported`, so clients send the text). Never used with `TRUSTED_DOCUMENTS=enforce`',
+    'automatic persisted queries: documents registered by clients (hash plus text) are kept in memory up to this many bytes, least recently used dropped first (and in Redis for a day when `REDIS_URL` is set); `0` turns APQ off (unknown hashes get `PersistedQueryNotSupported`, so clients send the text). Never used with `TRUSTED_DOCUMENTS=enforce`',
   ),
   APQ_REGISTRATIONS_PER_MINUTE: doc(
     count(1_000_000).default(300),
@@ -219,7 +219,7 @@ const GlobalEnv = z.object({
   ),
   REDIS_URL: doc(
     z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// (TLS) URL' }).optional(),
-    '`redis://[user:pass@]host:port[/db]` (`rediss://` for TLS): share the promo cache, the book cache and rate-limit counters across replicas. Redis is never on the critical path: slow, down or holding garbage, it is a cache miss',
+    '`redis://[user:pass@]host:port[/db]` (`rediss://` for TLS): share the promo cache, the book cache, the anonymous page cache, APQ registrations and rate-limit counters across replicas (recommendations never). Redis is never on the critical path: slow, down or holding garbage, it is a cache miss',
     'everything in process memory (one replica)',
   ),
   REDIS_KEY_PREFIX: doc(
