@@ -204,13 +204,19 @@ export function createPageCache({
 
     const body = method === 'POST' ? await readRequestBody(req, maxBodyBytes) : null;
     const key = pageKey({ method, url: path, headers: req.headers, body });
-    const replay: Replay = { method, url: url.href, headers: keyHeaders(req.headers), body };
+    // Only a stale page or a miss needs it: not built for a hit.
+    const replay = (): Replay => ({
+      method,
+      url: url.href,
+      headers: keyHeaders(req.headers),
+      body,
+    });
 
     const found = await store.get(key);
     const at = now();
     if (found && at < found.staleUntil) {
       const result = at < found.freshUntil ? 'hit' : 'stale';
-      if (result === 'stale') revalidate(key, replay);
+      if (result === 'stale') revalidate(key, replay());
       metrics.lookup(result);
       return { cache: result, requestId: send(req, res, found, result) };
     }
@@ -223,7 +229,7 @@ export function createPageCache({
       body: asBody(body),
       signal: clientGone(res),
     });
-    const { response, page } = await run(key, request, replay);
+    const { response, page } = await run(key, request, replay());
     // Run through yoga: its request log has this one already.
     if (page) {
       send(req, res, page, 'miss', response);

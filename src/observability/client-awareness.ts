@@ -14,8 +14,11 @@ const clean = (value: string | null): string | undefined => {
   return text === undefined || text === '' ? undefined : text;
 };
 
+/** Where client headers are read from: fetch `Headers`, or Node's own (see front-step-log.ts). */
+export type HeaderSource = { get(name: string): string | null };
+
 /** The client a request names, or `undefined` when it names none. */
-export function clientOf(headers: Headers): ClientIdentity | undefined {
+export function clientOf(headers: HeaderSource): ClientIdentity | undefined {
   const name = clean(NAME_HEADERS.map((header) => headers.get(header)).find((v) => v) ?? null);
   if (name === undefined) return undefined;
   const version = clean(

@@ -30,7 +30,12 @@ export function createFrontStepLog({ logger, metrics, clientNamesMax }: FrontSte
     durationMs: number,
   ): void => {
     if (code === 'OVERLOADED') return;
-    const client = clientOf(namedHeaders(req));
+    const client = clientOf({
+      get: (name) => {
+        const value = req.headers[name];
+        return typeof value === 'string' ? value : null;
+      },
+    });
     metrics.countRequest({ ...clientLabels(client), status: res.statusCode });
     const line = {
       msg: 'graphql request',
@@ -48,21 +53,4 @@ export function createFrontStepLog({ logger, metrics, clientNamesMax }: FrontSte
       Object.fromEntries(Object.entries(line).filter(([, value]) => value !== undefined)),
     );
   };
-}
-
-// Private helpers.
-
-/** Just the client-awareness headers, as fetch Headers (what clientOf reads). */
-function namedHeaders(req: IncomingMessage): Headers {
-  const headers = new Headers();
-  for (const name of [
-    'apollographql-client-name',
-    'apollographql-client-version',
-    'graphql-client-name',
-    'graphql-client-version',
-  ]) {
-    const value = req.headers[name];
-    if (typeof value === 'string') headers.set(name, value);
-  }
-  return headers;
 }
