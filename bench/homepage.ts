@@ -312,13 +312,22 @@ try {
     };
   }
 
-  /** Spikes at 2× and 3× the gateway's and the floor's own peak, interleaved. */
+  /**
+   * Spikes at 2× and 3× the gateway's and the floor's own peak, interleaved; the
+   * gateway's lever rows get the gateway's spike (same rate), so they compare.
+   */
   async function overloadPhase(rowResults: RowResult[]): Promise<OverloadResult[]> {
     const out: OverloadResult[] = [];
+    const spikes: Array<[row: string, sizedBy: string]> = [
+      [ROW.gateway, ROW.gateway],
+      [ROW.floor, ROW.floor],
+      [ROW.admission32, ROW.gateway],
+      [ROW.heap128Semi4, ROW.gateway],
+    ];
     for (const factor of OVERLOAD_FACTORS) {
-      for (const name of [ROW.gateway, ROW.floor]) {
+      for (const [name, sizedBy] of spikes) {
         const row = rows.find((candidate) => candidate.name === name);
-        const result = rowResults.find((candidate) => candidate.name === name);
+        const result = rowResults.find((candidate) => candidate.name === sizedBy);
         if (!row || !result) continue;
         const closedPeak = Math.max(result.peak[16], result.peak[64]);
         const plan: OverloadPlan = {

@@ -32,6 +32,24 @@ export const SERVERS: ServerSpec[] = [
   { key: 'apollo', script: 'bench/servers/apollo.js', env: UNCACHED_ENV },
   { key: 'mercurius', script: 'bench/servers/mercurius.js', env: UNCACHED_ENV },
   { key: 'sequential', script: 'bench/servers/sequential.js', env: UNCACHED_ENV },
+  // Lever: a smaller V8 heap. Safe to try now that admission control bounds the
+  // work in flight (it crashed under unbounded overload before issue 12).
+  // Lever: tighter admission (issue 12's defaults are 100 in flight, 100 ms delay).
+  {
+    key: 'gateway-admission-32',
+    script: 'src/main.js',
+    env: { ...UNCACHED_ENV, MAX_IN_FLIGHT: '32', MAX_EVENT_LOOP_DELAY_MS: '50' },
+  },
+  {
+    key: 'gateway-heap-128',
+    script: 'src/main.js',
+    env: { ...UNCACHED_ENV, NODE_OPTIONS: '--max-old-space-size=128' },
+  },
+  {
+    key: 'gateway-heap-128-semi-4',
+    script: 'src/main.js',
+    env: { ...UNCACHED_ENV, NODE_OPTIONS: '--max-old-space-size=128 --max-semi-space-size=4' },
+  },
 ];
 
 /** Row names the report and the targets refer to. */
@@ -47,6 +65,9 @@ export const ROW = {
   apollo: 'Apollo Server 5',
   mercurius: 'Mercurius + graphql-jit',
   sequential: 'gateway, sequential',
+  admission32: 'gateway, admission 32 in flight / 50 ms',
+  heap128: 'gateway, old space ≤ 128 MB',
+  heap128Semi4: 'gateway, old space ≤ 128 MB, semi-space 4 MB',
 } as const;
 
 export const ROWS: RowSpec[] = [
@@ -118,6 +139,24 @@ export const ROWS: RowSpec[] = [
     server: 'sequential',
     viewer: 'signed-in',
     about: 'the gateway with Homepage.recommendations waiting for Homepage.promo',
+  },
+  {
+    name: ROW.admission32,
+    server: 'gateway-admission-32',
+    viewer: 'signed-in',
+    about: 'lever: `gateway` with `MAX_IN_FLIGHT=32`, `MAX_EVENT_LOOP_DELAY_MS=50`',
+  },
+  {
+    name: ROW.heap128,
+    server: 'gateway-heap-128',
+    viewer: 'signed-in',
+    about: 'lever: `gateway` with `NODE_OPTIONS=--max-old-space-size=128`',
+  },
+  {
+    name: ROW.heap128Semi4,
+    server: 'gateway-heap-128-semi-4',
+    viewer: 'signed-in',
+    about: 'lever: `gateway` with `--max-old-space-size=128 --max-semi-space-size=4`',
   },
 ];
 
