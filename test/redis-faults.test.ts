@@ -1,46 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { silentLogger, type Logger } from '../src/logger.js';
-import { createMetrics } from '../src/observability/metrics.js';
-import { createViewerLimiter } from '../src/rate-limit/viewer-limiter.js';
+import { silentLogger } from '../src/logger.js';
 import type { RedisConnection } from '../src/redis/connection.js';
 import { book, PROMOTIONS } from './helpers/fixtures.js';
-import {
-  HOMEPAGE_QUERY,
-  useTestBeds,
-  type GraphQLResult,
-  type TestBed,
-} from './helpers/gateway.js';
-import { connected, stored, useRedis, type TestRedis } from './helpers/redis.js';
+import { HOMEPAGE_QUERY, type TestBed } from './helpers/gateway.js';
+import { expectCompletePage } from './helpers/pages.js';
+import { connected, stored, type TestRedis } from './helpers/redis.js';
+import { useReplicas, type ReplicaOptions } from './helpers/replicas.js';
 
 // Redis is only ever a cache: whatever happens to it, every page is complete.
 // Assertions count upstream calls and check pages, never timings.
 
-const startBed = useTestBeds();
-const redisServers = useRedis();
+const { startBed, redisServers, startReplica, startReplicaPair } = useReplicas();
 
-function expectCompletePage({ status, body }: GraphQLResult) {
-  expect(status).toBe(200);
-  expect(body.errors).toBeUndefined();
-  expect(body.data?.homepage.promo.map((banner: { id: string }) => banner.id)).toEqual(
-    PROMOTIONS.map((promotion) => promotion.id),
-  );
-  expect(body.data?.homepage.promo[0].book).toEqual(book('b-1'));
-  expect(body.data?.homepage.recommendations).toHaveLength(2);
-  for (const pick of body.data?.homepage.recommendations ?? []) expect(pick.book).not.toBeNull();
-}
-
-/** A replica whose Redis connection is up, with its metrics and a rate limit high enough never to refuse. */
-async function replica(
-  redis: TestRedis,
-  { timeoutMs, logger }: { timeoutMs?: number; logger?: Logger } = {},
-) {
-  const metrics = createMetrics();
-  const connection = redisServers.connect(redis, { metrics: metrics.shared, timeoutMs, logger });
-  await connected(connection);
-  const rateLimiter = createViewerLimiter({ perMinute: 1000, connection, metrics: metrics.shared });
-  const bed = await startBed({ redisConnection: connection, rateLimiter, metrics });
-  return { bed, connection, metrics };
-}
+/** A replica with a rate limit high enough never to refuse: the limiter meets Redis's faults too. */
+const replica = (redis: TestRedis, options: Omit<ReplicaOptions, 'perMinute'> = {}) =>
+  startReplica(redis, { perMinute: 1000, ...options });
 
 const metricsText = async (bed: TestBed) =>
   (await bed.gateway.fetch('http://gateway.test/metrics')).text();
@@ -161,23 +135,12 @@ describe('pages while Redis misbehaves', () => {
 
   it('limits per replica while Redis is down (fail-open): each counts the viewer alone', async () => {
     const redis = await redisServers.start();
-    const beds = await Promise.all(
-      [1, 2].map(async () => {
-        const connection = redisServers.connect(redis);
-        await connected(connection);
-        const rateLimiter = createViewerLimiter({
-          perMinute: 2,
-          connection,
-          metrics: createMetrics().shared,
-        });
-        return startBed({ redisConnection: connection, rateLimiter });
-      }),
-    );
+    const [{ bed: a }, { bed: b }] = await startReplicaPair(redis, { perMinute: 2 });
     await redis.kill();
-    const authorization = `Bearer ${await beds[0]!.tokenFor('u-7')}`;
+    const authorization = `Bearer ${await a.tokenFor('u-7')}`;
 
     const statuses = [];
-    for (const bed of [beds[0]!, beds[0]!, beds[0]!, beds[1]!, beds[1]!, beds[1]!]) {
+    for (const bed of [a, a, a, b, b, b]) {
       statuses.push((await bed.query(HOMEPAGE_QUERY, { authorization })).status);
     }
 

@@ -1,69 +1,44 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { limitAnonymousPages } from '../src/http/limit-anonymous-pages.js';
-import { createMetrics } from '../src/observability/metrics.js';
-import { createViewerLimiter } from '../src/rate-limit/viewer-limiter.js';
-import { book, promoHandler, PROMOTIONS } from './helpers/fixtures.js';
-import { HOMEPAGE_QUERY, useTestBeds, type GraphQLResult } from './helpers/gateway.js';
+import { promoHandler, PROMOTIONS } from './helpers/fixtures.js';
+import { HOMEPAGE_QUERY } from './helpers/gateway.js';
 import { useListening } from './helpers/listening.js';
-import { connected, stored, useRedis } from './helpers/redis.js';
+import { expectCompletePage } from './helpers/pages.js';
+import { connected, stored } from './helpers/redis.js';
+import { useReplicas } from './helpers/replicas.js';
 
 // Two replicas (two gateways, each with its own upstreams and its own Redis
 // connection) in front of one real redis-server.
 
-const startBed = useTestBeds();
-const redisServers = useRedis();
+const { startBed, redisServers, startReplicaPair } = useReplicas();
 const listen = useListening();
-
-/** Every homepage field present, no error anywhere. */
-function expectCompletePage({ status, body }: GraphQLResult) {
-  expect(status).toBe(200);
-  expect(body.errors).toBeUndefined();
-  expect(body.data?.homepage.promo.map((banner: { id: string }) => banner.id)).toEqual(
-    PROMOTIONS.map((promotion) => promotion.id),
-  );
-  expect(body.data?.homepage.promo[0].book).toEqual(book('b-1'));
-  expect(body.data?.homepage.recommendations).toHaveLength(2);
-  for (const pick of body.data?.homepage.recommendations ?? []) expect(pick.book).not.toBeNull();
-}
 
 describe('replicas sharing one Redis', () => {
   it('replica B serves the promo and books replica A fetched, with no promo or catalog call', async () => {
     const redis = await redisServers.start();
-    const [a, b] = await Promise.all(
-      [1, 2].map(async () => {
-        const connection = redisServers.connect(redis);
-        await connected(connection);
-        return startBed({ redisConnection: connection });
-      }),
-    );
+    const [{ bed: a }, { bed: b }] = await startReplicaPair(redis);
 
-    expectCompletePage(await a!.query(HOMEPAGE_QUERY));
+    expectCompletePage(await a.query(HOMEPAGE_QUERY));
     await stored(redis, 'v1:promo', 'v1:book:b-1', 'v1:book:b-2');
-    expectCompletePage(await b!.query(HOMEPAGE_QUERY));
+    expectCompletePage(await b.query(HOMEPAGE_QUERY));
 
-    expect(a!.upstreams.promo.requests).toHaveLength(1);
-    expect(a!.upstreams.catalog.requests).toHaveLength(1);
-    expect(b!.upstreams.promo.requests).toHaveLength(0);
-    expect(b!.upstreams.catalog.requests).toHaveLength(0);
+    expect(a.upstreams.promo.requests).toHaveLength(1);
+    expect(a.upstreams.catalog.requests).toHaveLength(1);
+    expect(b.upstreams.promo.requests).toHaveLength(0);
+    expect(b.upstreams.catalog.requests).toHaveLength(0);
   });
 
   it('registers an automatic persisted query on replica A that replica B then runs by hash alone', async () => {
     const redis = await redisServers.start();
-    const [a, b] = await Promise.all(
-      [1, 2].map(async () => {
-        const connection = redisServers.connect(redis);
-        await connected(connection);
-        return startBed({ redisConnection: connection });
-      }),
-    );
+    const [{ bed: a }, { bed: b }] = await startReplicaPair(redis);
     // Not a trusted document (those run by id anyway): an ad-hoc query of a client's.
     const query = 'query PromoIds { homepage { promo { id } } }';
     const sha256Hash = createHash('sha256').update(query).digest('hex');
     const promoIds = PROMOTIONS.map(({ id }) => ({ id }));
     const persistedQuery = { version: 1, sha256Hash };
     const post = (bed: typeof a, body: object) =>
-      bed!.request({
+      bed.request({
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify(body),
@@ -82,13 +57,7 @@ describe('replicas sharing one Redis', () => {
 
   it('never stores recommendations in Redis: each replica asks for them', async () => {
     const redis = await redisServers.start();
-    const beds = await Promise.all(
-      [1, 2].map(async () => {
-        const connection = redisServers.connect(redis);
-        await connected(connection);
-        return startBed({ redisConnection: connection });
-      }),
-    );
+    const beds = (await startReplicaPair(redis)).map(({ bed }) => bed);
     for (const bed of beds) {
       const token = await bed.tokenFor('u-42');
       const { body } = await bed.query(HOMEPAGE_QUERY, { authorization: `Bearer ${token}` });
@@ -132,50 +101,31 @@ describe('replicas sharing one Redis', () => {
 
   it('counts a signed-in viewer’s pages across replicas and refuses the one over the limit', async () => {
     const redis = await redisServers.start();
-    const [a, b] = await Promise.all(
-      [1, 2].map(async () => {
-        const connection = redisServers.connect(redis);
-        await connected(connection);
-        const rateLimiter = createViewerLimiter({
-          perMinute: 3,
-          connection,
-          metrics: createMetrics().shared,
-        });
-        return startBed({ redisConnection: connection, rateLimiter });
-      }),
-    );
-    const authorization = `Bearer ${await a!.tokenFor('u-7')}`;
+    const [{ bed: a }, { bed: b }] = await startReplicaPair(redis, { perMinute: 3 });
+    const authorization = `Bearer ${await a.tokenFor('u-7')}`;
 
-    for (const bed of [a!, b!, a!]) {
+    for (const bed of [a, b, a]) {
       expect((await bed.query(HOMEPAGE_QUERY, { authorization })).status).toBe(200);
     }
-    const callsBefore = b!.upstreams.recommendations.requests.length;
-    const refused = await b!.query(HOMEPAGE_QUERY, { authorization });
+    const callsBefore = b.upstreams.recommendations.requests.length;
+    const refused = await b.query(HOMEPAGE_QUERY, { authorization });
 
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(60);
     expect(refused.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
-    expect(b!.upstreams.recommendations.requests).toHaveLength(callsBefore);
+    expect(b.upstreams.recommendations.requests).toHaveLength(callsBefore);
     // Another viewer is counted apart.
-    const other = `Bearer ${await a!.tokenFor('u-8')}`;
-    expect((await b!.query(HOMEPAGE_QUERY, { authorization: other })).status).toBe(200);
+    const other = `Bearer ${await a.tokenFor('u-8')}`;
+    expect((await b.query(HOMEPAGE_QUERY, { authorization: other })).status).toBe(200);
   });
 
   it('counts an anonymous client’s pages across replicas, in front of yoga', async () => {
     const redis = await redisServers.start();
     const urls = await Promise.all(
-      [1, 2].map(async () => {
-        const connection = redisServers.connect(redis);
-        await connected(connection);
-        const limiter = createViewerLimiter({
-          perMinute: 3,
-          connection,
-          metrics: createMetrics().shared,
-        });
-        const bed = await startBed({ redisConnection: connection, rateLimiter: limiter });
+      (await startReplicaPair(redis, { perMinute: 3 })).map(async ({ bed, rateLimiter }) => {
         const { origin } = await listen(bed.gateway, [
-          limitAnonymousPages({ limiter: limiter!, trustedProxies: [] }),
+          limitAnonymousPages({ limiter: rateLimiter!, trustedProxies: [] }),
         ]);
         return origin;
       }),
