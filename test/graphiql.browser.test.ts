@@ -1,16 +1,13 @@
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { DEMO_JWT_SECRET } from '../src/demo/settings.js';
 import { startDemoServices, type DemoServices } from '../src/demo/services.js';
 import { testGatewayOptions } from './helpers/gateway.js';
-
-// Debian's Chromium, installed by .ci/run; nothing is downloaded.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { launchChromium } from './helpers/browser.js';
 
 let demo: DemoServices;
 let server: Server;
@@ -18,9 +15,6 @@ let browser: Browser;
 let url: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`No Chromium at ${CHROMIUM}: install Debian's chromium (see .ci/run)`);
-  }
   demo = await startDemoServices(loadConfig({}).demo);
   const gateway = createGateway({
     ...testGatewayOptions(demo.urls, {
@@ -31,18 +25,7 @@ beforeAll(async () => {
   server = createServer(gateway);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
