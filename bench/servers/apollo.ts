@@ -5,29 +5,13 @@ import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError } from 'graphql';
-import { createViewerVerifier } from '../../src/auth.js';
-import { createServices, typeDefs } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { createContextFactory, type GatewayContext } from '../../src/context.js';
+import { typeDefs } from '../../src/app.js';
+import type { GatewayContext } from '../../src/context.js';
 import { toGraphQLError } from '../../src/errors/to-graphql-error.js';
-import { silentLogger } from '../../src/logger.js';
-import { createRequestRecords, silentSink } from '../../src/observability/request-record.js';
-import { createTracing } from '../../src/observability/tracing.js';
 import { resolvers } from '../../src/resolvers/index.js';
+import { contextForNodeRequest, peerSetup } from './peer-context.js';
 
-const config = loadConfig();
-if (!config.upstreamUrls) throw new Error('set every <SERVICE>_URL');
-const contextFor = createContextFactory({
-  ...createServices({ ...config, upstreamUrls: config.upstreamUrls, logger: silentLogger }),
-  fallbacks: config.fallbacks,
-  verifyViewer: createViewerVerifier({ ...config.auth, logger: silentLogger }),
-  records: createRequestRecords({
-    requestDeadlineMs: config.requestDeadlineMs,
-    metrics: silentSink,
-    tracer: createTracing({}).tracer,
-  }),
-  catalogTimeoutMs: config.policies.catalog.timeoutMs,
-});
+const { config, contextFor } = peerSetup();
 
 const server = new ApolloServer<GatewayContext>({
   typeDefs,
@@ -41,18 +25,5 @@ const server = new ApolloServer<GatewayContext>({
 });
 await startStandaloneServer(server, {
   listen: { port: config.port, host: '127.0.0.1' },
-  context: ({ req, res }) => {
-    // The factory reads headers and a cancellation signal: give it the same from Node's request.
-    const aborted = new AbortController();
-    res.once('close', () => {
-      if (!res.writableFinished) aborted.abort();
-    });
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (typeof value === 'string') headers.set(name, value);
-    }
-    return contextFor({
-      request: new Request('http://apollo.local/', { headers, signal: aborted.signal }),
-    });
-  },
+  context: ({ req, res }) => contextForNodeRequest(contextFor, req, res, 'http://apollo.local'),
 });

@@ -6,29 +6,13 @@ import Fastify from 'fastify';
 import { GraphQLError } from 'graphql';
 import { createSchema } from 'graphql-yoga';
 import mercurius from 'mercurius';
-import { createViewerVerifier } from '../../src/auth.js';
-import { createServices, typeDefs } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { createContextFactory, type GatewayContext } from '../../src/context.js';
+import { typeDefs } from '../../src/app.js';
+import type { GatewayContext } from '../../src/context.js';
 import { toGraphQLError } from '../../src/errors/to-graphql-error.js';
-import { silentLogger } from '../../src/logger.js';
-import { createRequestRecords, silentSink } from '../../src/observability/request-record.js';
-import { createTracing } from '../../src/observability/tracing.js';
 import { resolvers } from '../../src/resolvers/index.js';
+import { contextForNodeRequest, peerSetup } from './peer-context.js';
 
-const config = loadConfig();
-if (!config.upstreamUrls) throw new Error('set every <SERVICE>_URL');
-const contextFor = createContextFactory({
-  ...createServices({ ...config, upstreamUrls: config.upstreamUrls, logger: silentLogger }),
-  fallbacks: config.fallbacks,
-  verifyViewer: createViewerVerifier({ ...config.auth, logger: silentLogger }),
-  records: createRequestRecords({
-    requestDeadlineMs: config.requestDeadlineMs,
-    metrics: silentSink,
-    tracer: createTracing({}).tracer,
-  }),
-  catalogTimeoutMs: config.policies.catalog.timeoutMs,
-});
+const { config, contextFor } = peerSetup();
 
 const app = Fastify({ logger: false, keepAliveTimeout: config.server.keepAliveTimeoutMs });
 await app.register(mercurius, {
@@ -38,20 +22,9 @@ await app.register(mercurius, {
   graphiql: false,
   // Compile a query with graphql-jit from its first execution on.
   jit: 1,
-  context: (request, reply) => {
-    // The factory reads headers and a cancellation signal: give it the same from Fastify's request.
-    const aborted = new AbortController();
-    reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) aborted.abort();
-    });
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(request.headers)) {
-      if (typeof value === 'string') headers.set(name, value);
-    }
-    return contextFor({
-      request: new Request('http://mercurius.local/', { headers, signal: aborted.signal }),
-    });
-  },
+  // Fastify's request and reply wrap Node's: the same bridge as Apollo's.
+  context: (request, reply) =>
+    contextForNodeRequest(contextFor, request.raw, reply.raw, 'http://mercurius.local'),
   errorFormatter: (execution, context) => {
     const formatted = mercurius.defaultErrorFormatter(execution, context);
     const errors = execution.errors.map((error) => {
