@@ -21,7 +21,7 @@ import { loadManifest, readManifest } from '../src/trusted-documents.js';
 import { POPULAR } from './helpers/fixtures.js';
 import { useTestBeds } from './helpers/gateway.js';
 import { useListening } from './helpers/listening.js';
-import { sendJson } from './helpers/upstream.js';
+import { heldRecommendations } from './helpers/held-upstream.js';
 
 // Real clients, over HTTP, to the gateway behind Node's server: what the
 // gateway received is read from its own log (one line per request).
@@ -158,16 +158,8 @@ describe('Apollo Client 4 with PersistedQueryLink', () => {
 
 describe("Apollo Client 4's @defer handler", () => {
   it('shows the page streaming, then complete once the deferred part arrives', async () => {
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const bed = await startBed({
-      handlers: {
-        recommendations: async (_req, res) => {
-          await released;
-          sendJson(res, { items: POPULAR });
-        },
-      },
-    });
+    const { handler, release } = heldRecommendations();
+    const bed = await startBed({ handlers: { recommendations: handler } });
     const { url } = await listen(bed.gateway);
     const client = new ApolloClient({
       cache: new InMemoryCache(),

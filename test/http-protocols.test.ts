@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createOriginPolicy } from '../src/http/cors-origins.js';
 import { HOMEPAGE_QUERY, useTestBeds } from './helpers/gateway.js';
 import { useListening } from './helpers/listening.js';
-import { sendJson } from './helpers/upstream.js';
+import { heldRecommendations } from './helpers/held-upstream.js';
 import { POPULAR } from './helpers/fixtures.js';
 
 const startBed = useTestBeds();
@@ -115,16 +115,8 @@ describe('compression', () => {
   });
 
   it('leaves @defer parts uncompressed, the first one readable before the deferred upstream answers', async () => {
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const bed = await startBed({
-      handlers: {
-        recommendations: async (_req, res) => {
-          await released;
-          sendJson(res, { items: POPULAR });
-        },
-      },
-    });
+    const { handler, release } = heldRecommendations();
+    const bed = await startBed({ handlers: { recommendations: handler } });
     const { url } = await listen(bed.gateway);
     const query = `{ homepage { promo { id title imageUrl link startsAt endsAt } ... @defer { recommendations { score } } } }`;
     const response = await fetch(url, {
