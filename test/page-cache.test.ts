@@ -14,27 +14,17 @@ import { createMetrics } from '../src/observability/metrics.js';
 import { createRequestRecords } from '../src/observability/request-record.js';
 import { createTracing } from '../src/observability/tracing.js';
 import { documentId } from '../src/trusted-documents.js';
-import {
-  perService,
-  perServiceAsync,
-  type PerService,
-  type ServiceName,
-} from '../src/upstreams/registry.js';
+import { perService, type PerService, type ServiceName } from '../src/upstreams/registry.js';
 import {
   HOMEPAGE_QUERY,
   TEST_SECRET,
+  startUpstreams,
   testGatewayOptions,
   type TestGatewayOverrides,
 } from './helpers/gateway.js';
-import {
-  catalogHandler,
-  POPULAR,
-  promoHandler,
-  PROMOTIONS,
-  recommendationsHandler,
-} from './helpers/fixtures.js';
+import { POPULAR, promoHandler, PROMOTIONS, recommendationsHandler } from './helpers/fixtures.js';
 import { connected, useRedis } from './helpers/redis.js';
-import { sendJson, startUpstream, type Handler, type Upstream } from './helpers/upstream.js';
+import { sendJson, type Handler, type Upstream } from './helpers/upstream.js';
 
 // The anonymous page cache, through a real listening server (Node's HTTP server
 // with the front step, as main.ts builds it) and real loopback upstreams whose
@@ -63,14 +53,7 @@ async function startCachedServer(
     store?: PageStore;
   } = {},
 ): Promise<CachedServer> {
-  const healthy: PerService<Handler> = {
-    promo: promoHandler(),
-    recommendations: recommendationsHandler(),
-    catalog: catalogHandler(),
-  };
-  const upstreams = await perServiceAsync((service) =>
-    startUpstream(options.handlers?.[service] ?? healthy[service]),
-  );
+  const upstreams = await startUpstreams(options.handlers);
   const gatewayOptions = testGatewayOptions(
     perService<PerService<string>>((service) => upstreams[service].url),
     options,

@@ -111,6 +111,18 @@ export function testGatewayOptions(
   };
 }
 
+/** The three upstreams on loopback, each answering with the healthy fixtures unless `handlers` gives it one. */
+export function startUpstreams(
+  handlers: Partial<Record<ServiceName, Handler>> = {},
+): Promise<PerService<Upstream>> {
+  const healthy: PerService<Handler> = {
+    promo: promoHandler(),
+    recommendations: recommendationsHandler(),
+    catalog: catalogHandler(),
+  };
+  return perServiceAsync((service) => startUpstream(handlers[service] ?? healthy[service]));
+}
+
 /**
  * A gateway wired to three real loopback upstreams. Each upstream answers with
  * the healthy fixtures unless a handler (or a ready URL) is given for it.
@@ -121,14 +133,7 @@ export async function startTestBed(
     urls?: Partial<Record<ServiceName, string>>;
   } = {},
 ): Promise<TestBed> {
-  const healthy: PerService<Handler> = {
-    promo: promoHandler(),
-    recommendations: recommendationsHandler(),
-    catalog: catalogHandler(),
-  };
-  const upstreams = await perServiceAsync((service) =>
-    startUpstream(options.handlers?.[service] ?? healthy[service]),
-  );
+  const upstreams = await startUpstreams(options.handlers);
   const gateway = createGateway(
     testGatewayOptions(
       perService<PerService<string>>(
