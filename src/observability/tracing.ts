@@ -86,6 +86,12 @@ export function injectTraceContext(context: Context, headers: Record<string, str
   });
 }
 
+/** What `inSpan` starts its span with. */
+export type SpanOptions = { kind?: SpanKind; attributes?: Record<string, string | number> };
+
+/** The work `inSpan` runs: given the span's context (for children) and the span itself. */
+export type SpanWork<T> = (context: Context, span: Span) => Promise<T>;
+
 /**
  * Runs `fn` in a span under `parent`, passing the span's own context on for
  * children; ends it, with an error status when `fn` throws.
@@ -94,8 +100,8 @@ export function inSpan<T>(
   tracer: Tracer,
   name: string,
   parent: Context,
-  options: { kind?: SpanKind; attributes?: Record<string, string | number> },
-  fn: (context: Context, span: Span) => Promise<T>,
+  options: SpanOptions,
+  fn: SpanWork<T>,
 ): Promise<T> {
   // The same context a no-op span would give: the parent's span context, unchanged.
   if (tracer === TRACING_OFF) {
@@ -108,12 +114,15 @@ export function inSpan<T>(
   return traced(tracer, name, parent, options, fn);
 }
 
+// Private helpers.
+
+/** `inSpan` with tracing on: an async frame of its own, so the span ends when `fn` settles. */
 async function traced<T>(
   tracer: Tracer,
   name: string,
   parent: Context,
-  options: { kind?: SpanKind; attributes?: Record<string, string | number> },
-  fn: (context: Context, span: Span) => Promise<T>,
+  options: SpanOptions,
+  fn: SpanWork<T>,
 ): Promise<T> {
   const span = tracer.startSpan(name, options, parent);
   try {
