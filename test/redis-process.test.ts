@@ -1,32 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { freePort, useProcesses } from './helpers/processes.js';
 import { useRedis } from './helpers/redis.js';
 
 // The process as `npm start` runs it, with REDIS_URL and RATE_LIMIT_PER_MINUTE set.
 
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) child.kill('SIGKILL');
-});
+const start = useProcesses();
 const redisServers = useRedis();
 
 async function startGateway(env: Record<string, string>) {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let output = '';
-  child.stdout?.on('data', (chunk) => (output += chunk));
-  child.stderr?.on('data', (chunk) => (output += chunk));
-  for (let i = 0; i < 300 && !output.includes('Gateway ready'); i++) {
+  const { output } = start({ PORT: String(port), HOST: '127.0.0.1', ...env });
+  for (let i = 0; i < 300 && !output().includes('Gateway ready'); i++) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  if (!output.includes('Gateway ready')) throw new Error(`never ready:\n${output}`);
-  return { url: `http://127.0.0.1:${port}`, output: () => output };
+  if (!output().includes('Gateway ready')) throw new Error(`never ready:\n${output()}`);
+  return { url: `http://127.0.0.1:${port}`, output };
 }
 
 const page = (url: string) =>
@@ -86,12 +74,4 @@ async function redisUp(url: string) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`${url} never reported Redis up`);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
 }
