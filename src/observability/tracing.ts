@@ -117,13 +117,7 @@ export function inSpan<T>(
 // Private helpers.
 
 /** `inSpan` with tracing on: an async frame of its own, so the span ends when `fn` settles. */
-async function traced<T>(
-  tracer: Tracer,
-  name: string,
-  parent: Context,
-  options: SpanOptions,
-  fn: SpanWork<T>,
-): Promise<T> {
+const traced: typeof inSpan = async (tracer, name, parent, options, fn) => {
   const span = tracer.startSpan(name, options, parent);
   try {
     return await fn(trace.setSpan(parent, span), span);
@@ -136,4 +130,4 @@ async function traced<T>(
   } finally {
     span.end();
   }
-}
+};
