@@ -4,7 +4,8 @@ import { parse, type ExecutionResult } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { POPULAR } from './helpers/fixtures.js';
 import { useTestBeds } from './helpers/gateway.js';
-import { sendJson, type Handler } from './helpers/upstream.js';
+import { heldRecommendations } from './helpers/held-upstream.js';
+import { sendJson } from './helpers/upstream.js';
 
 const startBed = useTestBeds();
 
@@ -22,17 +23,6 @@ const DEFERRED = parse(/* GraphQL */ `
     }
   }
 `);
-
-/** A recommendations service that answers only when the test lets it. */
-function heldRecommendations(answer: Handler) {
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  const handler: Handler = async (req, res, url) => {
-    await released;
-    await answer(req, res, url);
-  };
-  return { handler, release };
-}
 
 async function collect(
   result: unknown,
@@ -65,7 +55,7 @@ describe.each([
   ['text/event-stream', { accept: 'text/event-stream' }],
 ])('@defer over %s', (_transport, headers) => {
   it('sends promo first, then recommendations once the slow upstream answers', async () => {
-    const recommendations = heldRecommendations((_req, res) => sendJson(res, { items: POPULAR }));
+    const recommendations = heldRecommendations();
     const bed = await startBed({ handlers: { recommendations: recommendations.handler } });
     const executor = buildHTTPExecutor({
       endpoint: 'http://gateway.test/graphql',
@@ -92,7 +82,7 @@ describe.each([
   });
 
   it("sends promo's books in the first part, without waiting for the deferred recommendations", async () => {
-    const recommendations = heldRecommendations((_req, res) => sendJson(res, { items: POPULAR }));
+    const recommendations = heldRecommendations();
     // A book batch held for the deferred list would go out only at deadline −
     // catalog timeout (19.5 s), past the test's own timeout.
     const bed = await startBed({
