@@ -321,8 +321,8 @@ try {
     const spikes: Array<[row: string, sizedBy: string]> = [
       [ROW.gateway, ROW.gateway],
       [ROW.floor, ROW.floor],
-      [ROW.admission32, ROW.gateway],
-      [ROW.heap128Semi4, ROW.gateway],
+      [ROW.admission100, ROW.gateway],
+      [ROW.admission64, ROW.gateway],
     ];
     for (const factor of OVERLOAD_FACTORS) {
       for (const [name, sizedBy] of spikes) {

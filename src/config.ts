@@ -202,12 +202,12 @@ const GlobalEnv = z.object({
     '`popular`: a signed-in user whose personal picks fail gets popular picks (reported); `none`: `null` plus the error',
   ),
   MAX_IN_FLIGHT: doc(
-    count(100_000).default(100),
-    "pages served at once by this process; past it, a request is answered 503 `OVERLOADED` (`Retry-After: 1`) before any work. 100 keeps a full core's queue near 200 ms of CPU (about 2 ms per page), well inside the deadline, while leaving room for slow upstreams; scale it with the pod's CPU below one core (e.g. 50 at `500m`). `/health`, `/ready` and `/metrics` are never counted; `0` turns the bound off",
+    count(100_000).default(32),
+    "pages served at once by this process; past it, a request is answered 503 `OVERLOADED` (`Retry-After: 1`) before any work. 32 is what one core serves with upstreams around 50 ms (Little's law: ~600 pages/s × ~50 ms), measured (BENCHMARKS.md): at 2× the peak, 32 kept every answer's p99 near 150 ms where 64 and 100 let it reach 3–5 s. Raise it with slower upstreams or more CPU (README: Under load). `/health`, `/ready` and `/metrics` are never counted; `0` turns the bound off",
   ),
   MAX_EVENT_LOOP_DELAY_MS: doc(
-    count(10_000).default(100),
-    'while the event loop runs this late (mean over 250 ms windows), new requests are answered 503 `OVERLOADED`: catches CPU pressure the in-flight bound misses (a throttled pod, a noisy neighbour, heavy requests). A saturated but healthy core runs about 50 ms late; `0` turns it off',
+    count(10_000).default(50),
+    'while the event loop runs this late (mean over 250 ms windows), new requests are answered 503 `OVERLOADED`: catches CPU pressure the in-flight bound misses (a throttled pod, a noisy neighbour, heavy requests). Measured together with `MAX_IN_FLIGHT=32`; a page takes 4–6 turns of the loop, so more delay than this costs it a large share of its deadline; `0` turns it off',
   ),
   DRAIN_DELAY_MS: doc(
     orZero.default(0),
