@@ -87,7 +87,7 @@ const GlobalEnv = z.object({
   ),
   TRUSTED_DOCUMENTS_MANIFEST: doc(
     z.string().min(1).default('operations/manifest.json'),
-    "manifests, comma-separated (e.g. web's and mobile's): this project's (`npm run documents`), graphql-codegen client-preset's `persisted-documents.json`, Relay's `persisted_queries.json` or Apollo's `persisted-query-manifest.json`",
+    "manifests, comma- or colon-separated (e.g. web's and mobile's): this project's (`npm run documents`), graphql-codegen client-preset's `persisted-documents.json`, Relay's `persisted_queries.json` or Apollo's `persisted-query-manifest.json`",
   ),
   APQ_CACHE_MAX_BYTES: doc(
     count(1_073_741_824).default(8_388_608),

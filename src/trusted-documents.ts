@@ -72,8 +72,9 @@ export type TrustedDocumentsMode = 'off' | 'log' | 'enforce';
  */
 export function loadManifest(paths: string, mode: TrustedDocumentsMode): TrustedDocumentManifest {
   const merged: TrustedDocumentManifest = {};
+  // Comma-separated, or colon-separated as in PATH: both are common for lists of files.
   for (const path of paths
-    .split(',')
+    .split(/[,:]/)
     .map((part) => part.trim())
     .filter(Boolean)) {
     if (!existsSync(path)) {

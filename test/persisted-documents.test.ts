@@ -235,6 +235,10 @@ describe('manifest formats', () => {
       '0123456789abcdef0123456789abcdef': query,
       [documentId(mobile)]: mobile,
     });
+    expect(loadManifest(`${codegen}:${apollo}`, 'enforce')).toEqual({
+      [documentId(query)]: query,
+      [documentId(mobile)]: mobile,
+    });
   });
 
   it.each([
