@@ -467,13 +467,8 @@ const Env = GlobalEnv.extend({
 
 /** Everything the process needs, validated: inferred from the schema above. */
 export type Config = z.output<typeof Env>;
-export type SecurityConfig = Config['security'];
-export type AuthConfig = Config['auth'];
-export type PromoCacheConfig = Config['promoCache'];
 export type FallbackConfig = Config['fallbacks'];
 export type RedisConfig = NonNullable<Config['redis']>;
-export type RateLimitConfig = Config['rateLimit'];
-export type PageCacheConfig = Config['pageCache'];
 
 /** The configuration was unusable; the message names every bad variable. */
 export class ConfigError extends Error {

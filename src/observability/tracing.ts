@@ -31,9 +31,6 @@ const NO_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 /** W3C `traceparent`/`tracestate`, in and out; used explicitly, never as a global. */
 const propagator = new W3CTraceContextPropagator();
 
-/** Where a span's children hang: the tracer and the parent's context. */
-export type TraceParent = { tracer: Tracer; context: Context };
-
 /** A tracer, and how to flush it at shutdown. Off: the API's no-op tracer. */
 export type Tracing = { tracer: Tracer; shutdown(): Promise<void> };
 
