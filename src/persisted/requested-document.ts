@@ -14,9 +14,10 @@ const ID_PARAMETERS: readonly IdParameter[] = ['documentId', 'doc_id', 'id'];
  * The document a request names: Apollo's extension first, then an id in the
  * body, then an id in the URL. yoga gives a GET request's params only their
  * standard fields (`query`, `operationName`, `variables`, `extensions`), so ids
- * sent as `?documentId=` are read from the URL itself.
+ * sent as `?documentId=` are read from the URL itself (parsed only when the
+ * body names nothing and the URL has a query string).
  */
-export function requestedDocument(params: object, url: URL): RequestedDocument {
+export function requestedDocument(params: object, url: URL | string): RequestedDocument {
   const { extensions } = params as { extensions?: unknown };
   const persisted = (extensions as { persistedQuery?: unknown } | undefined)?.persistedQuery;
   if (typeof persisted === 'object' && persisted !== null) {
@@ -27,8 +28,10 @@ export function requestedDocument(params: object, url: URL): RequestedDocument {
     const id = (params as Record<string, unknown>)[via];
     if (typeof id === 'string' && id !== '') return { kind: 'id', id, via };
   }
+  if (typeof url === 'string' && !url.includes('?')) return { kind: 'none' };
+  const { searchParams } = typeof url === 'string' ? new URL(url) : url;
   for (const via of ID_PARAMETERS) {
-    const id = url.searchParams.get(via);
+    const id = searchParams.get(via);
     if (id !== null && id !== '') return { kind: 'id', id, via };
   }
   return { kind: 'none' };
