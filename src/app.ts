@@ -110,7 +110,10 @@ export type Gateway = YogaServerInstance<object, GatewayContext>;
 /** Builds the gateway as a fetch handler. It never listens: see main.ts. */
 export function createGateway(options: GatewayOptions): Gateway {
   const metrics =
-    options.metrics ?? (options.observability.metrics ? createMetrics() : disabledMetrics());
+    options.metrics ??
+    (options.observability.metrics
+      ? createMetrics({ clientNamesMax: options.observability.clientNamesMax })
+      : disabledMetrics());
   const records =
     options.records ??
     createRequestRecords({
@@ -193,7 +196,6 @@ export function createGateway(options: GatewayOptions): Gateway {
         logger: options.logger,
         serverTiming: options.observability.serverTiming,
         metricsEndpoint: options.observability.metrics ? '/metrics' : null,
-        clientNamesMax: options.observability.clientNamesMax,
       }),
       // Last: it copies the headers every other plugin set.
       useCompressResponses({ minBytes: options.compressionMinBytes }),

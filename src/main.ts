@@ -48,7 +48,10 @@ if (upstreamUrls === null) {
 const tracing = createTracing(config.observability);
 // METRICS=false records nothing at all, not only stops serving /metrics.
 const metrics = config.observability.metrics
-  ? createMetrics({ processMetrics: true })
+  ? createMetrics({
+      processMetrics: true,
+      clientNamesMax: config.observability.clientNamesMax,
+    })
   : disabledMetrics();
 // Connects in the background: startup never waits for Redis, and `/ready` never asks it.
 const redisConnection =
@@ -123,7 +126,6 @@ const server = createGatewayServer(gateway, {
   onStepAnswer: createFrontStepLog({
     logger,
     metrics,
-    clientNamesMax: config.observability.clientNamesMax,
   }),
 });
 

@@ -40,7 +40,7 @@ async function serverAnswering(status: number) {
     limits: loadConfig({}).server,
     steps: [step],
     logger: silentLogger,
-    onStepAnswer: createFrontStepLog({ logger, metrics, clientNamesMax: 5 }),
+    onStepAnswer: createFrontStepLog({ logger, metrics }),
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   closers.push(async () => {

@@ -1,15 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StepAnswer } from '../http/server.js';
 import type { Logger } from '../logger.js';
-import { clientOf, createClientLabels } from './client-awareness.js';
+import { clientOf } from './client-awareness.js';
 import type { Metrics } from './metrics.js';
 
 /** Options of `createFrontStepLog`. */
 export type FrontStepLogOptions = {
   logger: Logger;
   metrics: Metrics;
-  /** Client names kept as metric labels (CLIENT_NAMES_MAX). */
-  clientNamesMax: number;
 };
 
 /**
@@ -21,8 +19,7 @@ export type FrontStepLogOptions = {
  * admission logs when shedding starts and stops instead (shed-reporter.ts),
  * and counts them.
  */
-export function createFrontStepLog({ logger, metrics, clientNamesMax }: FrontStepLogOptions) {
-  const clientLabels = createClientLabels({ maxNames: clientNamesMax });
+export function createFrontStepLog({ logger, metrics }: FrontStepLogOptions) {
   return (
     req: IncomingMessage,
     res: ServerResponse,
@@ -36,7 +33,7 @@ export function createFrontStepLog({ logger, metrics, clientNamesMax }: FrontSte
         return typeof value === 'string' ? value : null;
       },
     });
-    metrics.countRequest({ ...clientLabels(client), status: res.statusCode });
+    metrics.countRequest({ client, status: res.statusCode });
     // Undefined fields are left out of the JSON line by pino itself.
     logger.info({
       msg: 'graphql request',

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createClientLabels, type ClientIdentity } from './client-awareness.js';
 import { SHED_REASONS, type ShedReason } from '../http/admission-decision.js';
 import {
   silentSink,
@@ -47,7 +48,7 @@ export type Metrics = {
   observeRequest(operation: string, seconds: number): void;
   shared: SharedStateMetrics;
   /** Every request, rejected ones included, by client (labels bounded by client-awareness.ts) and status. */
-  countRequest(labels: { client: string; version: string; status: number }): void;
+  countRequest(request: { client: ClientIdentity | undefined; status: number }): void;
   admission: AdmissionMetrics;
   /** What the anonymous page cache reports (http/page-cache.ts). */
   pageCache: PageCacheMetrics;
@@ -64,8 +65,13 @@ export type PageCacheMetrics = {
  * Builds the metrics (prom-client, the de-facto Node client). Once per process:
  * `processMetrics` adds heap, event-loop lag and the like, which run timers.
  */
-export function createMetrics({ processMetrics = false } = {}): Metrics {
+export function createMetrics({
+  processMetrics = false,
+  clientNamesMax = 30,
+}: { processMetrics?: boolean; clientNamesMax?: number } = {}): Metrics {
   const registry = new Registry();
+  // One labeller for every request counted, so the bound on series is one bound.
+  const clientLabels = createClientLabels({ maxNames: clientNamesMax });
   if (processMetrics) collectDefaultMetrics({ register: registry, prefix: 'bff_' });
   const requestDuration = new Histogram({
     name: 'bff_graphql_request_duration_seconds',
@@ -189,8 +195,10 @@ export function createMetrics({ processMetrics = false } = {}): Metrics {
       onCache: (name, result, count = 1) => cache.inc({ cache: name, result }, count),
     },
     observeRequest: (operation, seconds) => requestDuration.observe({ operation }, seconds),
-    countRequest: ({ client, version, status }) =>
-      requests.inc({ client, client_version: version, status: String(status) }),
+    countRequest: ({ client: identity, status }) => {
+      const { client, version } = clientLabels(identity);
+      requests.inc({ client, client_version: version, status: String(status) });
+    },
     admission: {
       shed: (reason) => shed.inc({ reason }),
       inFlight: (count) => inFlight.set(count),

@@ -2,11 +2,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { ExecutionResult } from 'graphql';
 import type { YogaInitialContext } from 'graphql-yoga';
 import { codeOf } from '../errors/to-graphql-error.js';
-import {
-  clientOf,
-  createClientLabels,
-  type ClientIdentity,
-} from '../observability/client-awareness.js';
+import { clientOf, type ClientIdentity } from '../observability/client-awareness.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { operationName } from '../observability/operation-name.js';
@@ -23,8 +19,6 @@ export type ObservabilityOptions = {
   serverTiming?: boolean;
   /** Where Prometheus scrapes; `null`: not served. Default `/metrics`. */
   metricsEndpoint?: string | null;
-  /** Distinct client names kept as metric labels (later ones are `other`). Default 30. */
-  clientNamesMax?: number;
 };
 
 /** Probes come every few seconds from every load balancer: logged at debug only. */
@@ -32,6 +26,7 @@ const PROBES = new Set(['/health', '/ready']);
 
 /** What the plugin learns of a request as it executes. */
 type Seen = {
+  path: string;
   client: ClientIdentity | undefined;
   executed: boolean;
   operation?: string;
@@ -55,10 +50,8 @@ export function useObservability({
   logger,
   serverTiming = true,
   metricsEndpoint = '/metrics',
-  clientNamesMax = 30,
 }: ObservabilityOptions): Plugin {
   const seen = new WeakMap<Request, Seen>();
-  const clientLabels = createClientLabels({ maxNames: clientNamesMax });
   return {
     async onRequest({ request, url, endResponse, fetchAPI }) {
       if (url.pathname === metricsEndpoint && request.method === 'GET') {
@@ -70,7 +63,11 @@ export function useObservability({
         return;
       }
       records.of(request); // Starts the clock.
-      seen.set(request, { executed: false, client: clientOf(request.headers) });
+      seen.set(request, {
+        path: url.pathname,
+        executed: false,
+        client: clientOf(request.headers),
+      });
     },
     onExecute({ args }) {
       const { request } = args.contextValue as YogaInitialContext;
@@ -86,11 +83,14 @@ export function useObservability({
       };
     },
     async onResponse({ request, response }) {
-      const url = new URL(request.url);
-      if (url.pathname === metricsEndpoint && request.method === 'GET') return;
-      // Answered before this plugin's onRequest ran (a preflight, a size refusal):
-      // the record starts now. Those answers took next to no time anyway.
-      const entry = seen.get(request) ?? { executed: false, client: clientOf(request.headers) };
+      // Answered before this plugin's onRequest ran (a preflight, a size refusal,
+      // /metrics): the record starts now. Those answers took next to no time anyway.
+      const entry = seen.get(request) ?? {
+        path: new URL(request.url).pathname,
+        executed: false,
+        client: clientOf(request.headers),
+      };
+      if (entry.path === metricsEndpoint && request.method === 'GET') return;
       const record = records.of(request);
       const durationMs = performance.now() - record.startedAt;
       const requestId = record.requestId;
@@ -102,24 +102,23 @@ export function useObservability({
       if (entry.operation !== undefined) {
         metrics.observeRequest(entry.operation, durationMs / 1000);
       }
-      metrics.countRequest({ ...clientLabels(entry.client), status: response.status });
-      const line = {
+      metrics.countRequest({ client: entry.client, status: response.status });
+      const probe = PROBES.has(entry.path);
+      // Called as methods: pino's need their `this`; pino leaves out undefined fields.
+      logger[probe ? 'debug' : 'info']({
         msg: 'graphql request',
         requestId,
         method: request.method,
-        path: url.pathname,
+        path: entry.path,
         operation: entry.operation,
         status: response.status,
-        code: entry.executed ? undefined : await refusalCode(response),
+        // A refusal's code, read back from its body (probes have none).
+        code: entry.executed || probe ? undefined : await refusalCode(response),
         durationMs: Math.round(durationMs * 10) / 10,
         fields: entry.fields,
         client: entry.client?.name,
         clientVersion: entry.client?.version,
-      };
-      // Called as methods: pino's need their `this`.
-      logger[PROBES.has(url.pathname) ? 'debug' : 'info'](
-        Object.fromEntries(Object.entries(line).filter(([, value]) => value !== undefined)),
-      );
+      });
     },
   };
 }
