@@ -3,6 +3,7 @@ import { errorBody } from '../errors/vocabulary.js';
 import type { AdmissionMetrics } from '../observability/metrics.js';
 import { shedReason, type AdmissionLimits } from './admission-decision.js';
 import { createEventLoopDelay, type EventLoopDelay } from './event-loop-delay.js';
+import { pathOf } from './node-exchange.js';
 import type { FrontStep, StepAnswer } from './server.js';
 import type { ShedReporter } from './shed-reporter.js';
 
@@ -89,11 +90,4 @@ export function createAdmission({
     },
     close: () => eventLoopDelay.close(),
   };
-}
-
-// Private helpers.
-
-function pathOf(url = '/'): string {
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
 }

@@ -1,7 +1,7 @@
-import type { ServerResponse } from 'node:http';
 import { errorResponse } from '../errors/vocabulary.js';
 import type { ViewerLimiter } from '../rate-limit/viewer-limiter.js';
 import { createClientAddress } from './client-address.js';
+import { pathOf, writeResponse } from './node-exchange.js';
 import type { FrontStep } from './server.js';
 
 /** Options of `limitAnonymousPages`. */
@@ -31,11 +31,10 @@ export function limitAnonymousPages({
     // Same test as the token check: a blank Authorization header is anonymous.
     if ((req.headers.authorization ?? '').trim() !== '') return false;
     if (req.method !== 'GET' && req.method !== 'POST') return false;
-    const path = (req.url ?? '/').split('?')[0];
-    if (path !== endpoint) return false;
+    if (pathOf(req.url) !== endpoint) return false;
     const decision = await limiter.check({ kind: 'anonymous', address: addressOf(req) });
     if (decision.allowed) return false;
-    await send(
+    await writeResponse(
       res,
       errorResponse('RATE_LIMITED', {
         headers: { 'Retry-After': String(decision.retryAfterSeconds) },
@@ -43,11 +42,4 @@ export function limitAnonymousPages({
     );
     return { code: 'RATE_LIMITED' };
   };
-}
-
-// Private helpers.
-
-async function send(res: ServerResponse, response: Response): Promise<void> {
-  res.writeHead(response.status, Object.fromEntries(response.headers));
-  res.end(Buffer.from(await response.arrayBuffer()));
 }

@@ -5,6 +5,12 @@ import { pipeline } from 'node:stream/promises';
 // Moving bytes between Node's request/response and the fetch API's, for a front
 // step that reads the body itself and then hands the request to yoga.
 
+/** A request's path, without its query string (Node's `req.url`). */
+export function pathOf(url = '/'): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
 /**
  * The request's body, up to `maxBytes` (the caller checked Content-Length
  * already). Read with events rather than an async iterator: it is on the path of

@@ -6,7 +6,7 @@ import { requestIdFrom } from '../observability/request-id.js';
 import type { CacheResult, RequestRecords } from '../observability/request-record.js';
 import { etagOf, matchesIfNoneMatch, sharedCacheHeaders } from './http-cache-headers.js';
 import { clientGone, readRequestBody, requestHeaders, writeResponse } from './node-exchange.js';
-import { isAnonymous, keyHeaders, PAGE_VARY, pageKey } from './page-key.js';
+import { headerText, isAnonymous, keyHeaders, PAGE_VARY, pageKey } from './page-key.js';
 import { answerFacts, reusableForMs } from './page-lifetime.js';
 import {
   createMemoryPageStore,
@@ -160,7 +160,8 @@ export function createPageCache({
       now: now(),
     });
     const requestId =
-      fromResponse?.headers.get('x-request-id') ?? requestIdFrom(header(req, 'x-request-id'));
+      fromResponse?.headers.get('x-request-id') ??
+      requestIdFrom(headerText(req.headers['x-request-id']));
     const headers = [
       'cache-control',
       cache['cache-control'],
@@ -177,7 +178,7 @@ export function createPageCache({
       const timing = withCacheTiming(fromResponse?.headers.get('server-timing'), result);
       headers.push('server-timing', timing);
     }
-    if (matchesIfNoneMatch(header(req, 'if-none-match'), page.etag)) {
+    if (matchesIfNoneMatch(req.headers['if-none-match'], page.etag)) {
       res.writeHead(304, headers);
       res.end();
       return requestId;
@@ -260,11 +261,6 @@ function requestUrl(req: IncomingMessage, path: string): URL | undefined {
 /** A Buffer as a fetch body (Node's Buffer types its memory as possibly shared; ours never is). */
 function asBody(buffer: Buffer | null): BodyInit | null {
   return buffer as Uint8Array<ArrayBuffer> | null;
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value.join(', ') : value;
 }
 
 function withCacheTiming(existing: string | null | undefined, result: CacheResult): string {

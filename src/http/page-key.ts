@@ -79,6 +79,7 @@ export function keyHeaders(headers: IncomingHttpHeaders): Record<string, string>
   return kept;
 }
 
-function headerText(value: string | string[] | undefined): string {
+/** A header's value as one string (repeated headers joined), `''` when absent. */
+export function headerText(value: string | string[] | undefined): string {
   return Array.isArray(value) ? value.join(', ') : (value ?? '');
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pathOf } from '../http/node-exchange.js';
 import type { StepAnswer } from '../http/server.js';
 import type { Logger } from '../logger.js';
 import { clientOf } from './client-awareness.js';
@@ -39,7 +40,7 @@ export function createFrontStepLog({ logger, metrics }: FrontStepLogOptions) {
       msg: 'graphql request',
       requestId,
       method: req.method,
-      path: (req.url ?? '/').split('?')[0],
+      path: pathOf(req.url),
       status: res.statusCode,
       code,
       cache,

@@ -2,7 +2,7 @@ import { ROOT_CONTEXT, type Context, type Tracer } from '@opentelemetry/api';
 import type { OperationTypeNode } from 'graphql';
 import type { UpstreamErrorCode } from '../errors/vocabulary.js';
 import type { ServiceName } from '../upstreams/registry.js';
-import { requestIdOf } from './request-id.js';
+import { requestIdFrom } from './request-id.js';
 import { extractTraceContext, TRACING_OFF } from './tracing.js';
 
 /** How an upstream call ended, as metrics and Server-Timing name it. */
@@ -194,7 +194,7 @@ export function createRequestRecords({
       let record = records.get(request);
       if (record === undefined) {
         record = new RequestRecord(
-          requestIdOf(request),
+          requestIdFrom(request.headers.get('x-request-id')),
           Date.now() + requestDeadlineMs,
           request.signal,
           tracer,
