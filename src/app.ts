@@ -261,7 +261,6 @@ export function createServices(
               schema: z.array(Promotion),
               // The load's own deadline (above): no refresh holds the claim longer.
               lockTtlMs: options.requestDeadlineMs,
-              localTtlMs: connection.localTtlMs,
               cache: 'promo',
               metrics,
             }),
@@ -271,8 +270,7 @@ export function createServices(
       catalogCache.ttlMs > 0 && catalogCache.maxEntries > 0
         ? createBookCache({
             ...catalogCache,
-            shared:
-              connection === null ? undefined : { connection, localTtlMs: connection.localTtlMs },
+            shared: connection ?? undefined,
             metrics,
           })
         : null,

@@ -25,8 +25,8 @@ export type BookCacheOptions = {
   ttlMs: number;
   /** Bound of this process's level (CATALOG_CACHE_MAX_ENTRIES). */
   maxEntries: number;
-  /** Redis as a second level, and how long this process keeps its own copy. Default: none. */
-  shared?: { connection: RedisConnection; localTtlMs: number } | undefined;
+  /** Redis as a second level (it says how long this process keeps its own copy). Default: none. */
+  shared?: RedisConnection | undefined;
   metrics: SharedStateMetrics;
 };
 
@@ -68,9 +68,7 @@ export function createBookCache({
       if (found.size > 0) metrics.cacheLevelHit('catalog', 'memory', found.size);
       const asked = missing.filter((id) => id.length <= MAX_SHARED_ID_LENGTH);
       if (!shared || asked.length === 0) return found;
-      const raw = await shared.connection.run((redis) =>
-        redis.mget(...asked.map((id) => KEYS.book(id))),
-      );
+      const raw = await shared.run((redis) => redis.mget(...asked.map((id) => KEYS.book(id))));
       if (raw === undefined) return found;
       let fromRedis = 0;
       asked.forEach((id, index) => {
@@ -90,7 +88,7 @@ export function createBookCache({
       const expiresAt = Date.now() + ttlMs;
       for (const [id, book] of books) keepLocally(id, book, expiresAt);
       if (!shared) return;
-      shared.connection.write(async (redis) => {
+      shared.write(async (redis) => {
         const batch = redis.pipeline();
         for (const [id, book] of books) {
           if (id.length > MAX_SHARED_ID_LENGTH) continue;

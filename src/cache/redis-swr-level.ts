@@ -17,12 +17,12 @@ export type RedisSwrLevelOptions<T> = {
   schema: z.ZodType<T>;
   /** The longest a refresh may take (the load's own deadline): the lock's lifetime. */
   lockTtlMs: number;
-  localTtlMs: number;
   cache: CacheName;
   metrics: SharedStateMetrics;
-  /** How often a replica waiting for another's refresh looks for its result. Default 25 ms. */
-  pollMs?: number;
 };
+
+/** How often a replica waiting for another's refresh looks for its result. */
+const POLL_MS = 25;
 
 // Deletes the lock only if this replica still holds it: after its TTL another
 // replica may hold it, and must keep it.
@@ -40,10 +40,8 @@ export function createRedisSwrLevel<T>({
   lockKey,
   schema,
   lockTtlMs,
-  localTtlMs,
   cache,
   metrics,
-  pollMs = 25,
 }: RedisSwrLevelOptions<T>): SwrSharedLevel<T> {
   const Entry = z.object({
     value: schema,
@@ -56,7 +54,7 @@ export function createRedisSwrLevel<T>({
     parseStored(raw, Entry, () => metrics.invalidValue(cache));
 
   return {
-    localTtlMs,
+    localTtlMs: connection.localTtlMs,
     async read() {
       return decode(await connection.run((redis) => redis.get(key)));
     },
@@ -82,7 +80,7 @@ export function createRedisSwrLevel<T>({
     async awaitRefresh(storedAfter) {
       const until = Date.now() + lockTtlMs;
       while (Date.now() < until) {
-        await sleep(pollMs);
+        await sleep(POLL_MS);
         // One round trip for both: the result, and whether anyone is still loading it.
         const both = await connection.run((redis) => redis.mget(key, lockKey));
         if (both === undefined) {

@@ -3,13 +3,14 @@ import { KEYS } from '../redis/keys.js';
 import { documentId } from '../trusted-documents.js';
 import type { PersistedQueryStore } from './persisted-query-store.js';
 
+/** How long Redis keeps a registration: a day; clients register again on a miss. */
+const TTL_SECONDS = 86_400;
+
 /** Options of `createSharedPersistedQueryStore`. */
 export type SharedPersistedQueryStoreOptions = {
   /** This process's level, asked first (createMemoryPersistedQueryStore). */
   memory: PersistedQueryStore;
   connection: RedisConnection;
-  /** How long Redis keeps a registration. Default one day: clients register again on a miss. */
-  ttlSeconds?: number;
   /** A value in Redis that is not the document its id names. */
   onInvalid?: () => void;
 };
@@ -26,7 +27,6 @@ export type SharedPersistedQueryStoreOptions = {
 export function createSharedPersistedQueryStore({
   memory,
   connection,
-  ttlSeconds = 86_400,
   onInvalid = () => {},
 }: SharedPersistedQueryStoreOptions): PersistedQueryStore {
   return {
@@ -44,7 +44,7 @@ export function createSharedPersistedQueryStore({
     },
     async set(id, document) {
       await memory.set(id, document);
-      connection.write((redis) => redis.set(KEYS.persistedQuery(id), document, 'EX', ttlSeconds));
+      connection.write((redis) => redis.set(KEYS.persistedQuery(id), document, 'EX', TTL_SECONDS));
     },
   };
 }

@@ -15,12 +15,13 @@ import type { Logger } from '../logger.js';
 import type { SharedStateMetrics } from '../observability/metrics.js';
 import { createStateTracker, type StateTracker } from './state-tracker.js';
 
+/** Consecutive failures that stop sending commands for a while. */
+const BREAKER_THRESHOLD = 5;
+
 /** Options of `createRedisConnection`. */
 export type RedisConnectionOptions = RedisConfig & {
   logger: Logger;
   metrics: SharedStateMetrics;
-  /** Consecutive failures that stop sending commands for a while. Default 5. */
-  breakerThreshold?: number;
   /** How long an open breaker sends nothing before one probe. Default 2000 ms. */
   breakerHalfOpenMs?: number;
 };
@@ -39,7 +40,6 @@ export type RedisConnection = {
   readonly usable: boolean;
   readonly tracker: StateTracker;
   readonly client: Redis;
-  readonly timeoutMs: number;
   /** How long a value read from Redis is served from process memory (REDIS_LOCAL_TTL_MS). */
   readonly localTtlMs: number;
   /** Drops the connection at once (shutdown, tests); pending writes are best effort. */
@@ -64,7 +64,6 @@ export function createRedisConnection({
   localTtlMs,
   logger,
   metrics,
-  breakerThreshold = 5,
   breakerHalfOpenMs = 2000,
 }: RedisConnectionOptions): RedisConnection {
   const tracker = createStateTracker({ logger, metrics });
@@ -88,7 +87,7 @@ export function createRedisConnection({
 
   const breaker = circuitBreaker(handleAll, {
     halfOpenAfter: breakerHalfOpenMs,
-    breaker: new ConsecutiveBreaker(breakerThreshold),
+    breaker: new ConsecutiveBreaker(BREAKER_THRESHOLD),
   });
   // ioredis times each command; this bounds the whole operation (a pipeline, a
   // script that needs EVALSHA then EVAL) by the same budget.
@@ -125,7 +124,6 @@ export function createRedisConnection({
     },
     tracker,
     client,
-    timeoutMs,
     localTtlMs,
     close: () => client.disconnect(),
   };
