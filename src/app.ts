@@ -10,8 +10,8 @@ import type { Config } from './config.js';
 import { createContextFactory, type Caches, type GatewayContext } from './context.js';
 import { toGraphQLError } from './errors/to-graphql-error.js';
 import { EXAMPLE_QUERY } from './graphiql.js';
-import { createShedReporter, type ShedReporter } from './http/shed-reporter.js';
-import { createUpstreamClient } from './http/upstream-client.js';
+import { createShedReporter, type ShedReporter } from './inbound/shed-reporter.js';
+import { createUpstreamClient } from './outbound/upstream-client.js';
 import type { Logger } from './logger.js';
 import {
   createMetrics,
@@ -86,7 +86,7 @@ export type GatewayOptions = Pick<
   redisConnection?: RedisConnection | null;
   /**
    * Pages per minute per signed-in viewer, checked right after the token
-   * (anonymous viewers are limited by a front step: src/http/limit-anonymous-pages.ts).
+   * (anonymous viewers are limited by a front step: src/inbound/limit-anonymous-pages.ts).
    * Default: none.
    */
   rateLimiter?: ViewerLimiter | null;

@@ -441,7 +441,7 @@ const Env = GlobalEnv.extend({
       },
       /** Freshness of popular picks when their service sends no Cache-Control max-age. */
       popularPicksTtlMs: e.POPULAR_PICKS_TTL_MS,
-      /** The anonymous page cache in front of yoga (http/page-cache.ts); `ttlMs` 0: off. */
+      /** The anonymous page cache in front of yoga (inbound/page-cache.ts); `ttlMs` 0: off. */
       pageCache: {
         ttlMs: e.PAGE_CACHE_TTL_MS,
         staleWhileRevalidateMs: e.PAGE_CACHE_STALE_WHILE_REVALIDATE_MS,

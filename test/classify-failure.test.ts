@@ -1,7 +1,7 @@
 import { HTTPError } from 'ky';
 import { describe, expect, it } from 'vitest';
-import { classifyFailure, codeForStatus } from '../src/http/classify-failure.js';
-import { BodyTooLargeError } from '../src/http/read-body.js';
+import { classifyFailure, codeForStatus } from '../src/outbound/classify-failure.js';
+import { BodyTooLargeError } from '../src/outbound/read-body.js';
 
 /** An HTTPError as ky throws it for a non-2xx answer. */
 function httpError(status: number, headers: Record<string, string> = {}) {

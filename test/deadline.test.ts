@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { BUDGET_HEADER } from '../src/http/upstream-client.js';
+import { BUDGET_HEADER } from '../src/outbound/upstream-client.js';
 import { POPULAR } from './helpers/fixtures.js';
 import { HOMEPAGE_QUERY, useTestBeds, type TestBed } from './helpers/gateway.js';
 import { sendJson } from './helpers/upstream.js';

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createGateway } from '../src/app.js';
 import { errorResponse } from '../src/errors/vocabulary.js';
-import { createGatewayServer, type FrontStep } from '../src/http/server.js';
+import { createGatewayServer, type FrontStep } from '../src/inbound/server.js';
 import { silentLogger, type Logger } from '../src/logger.js';
 import { createFrontStepLog } from '../src/observability/front-step-log.js';
 import { createMetrics } from '../src/observability/metrics.js';

@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { createOriginPolicy } from '../src/http/cors-origins.js';
+import { createOriginPolicy } from '../src/inbound/cors-origins.js';
 import { HOMEPAGE_QUERY, useTestBeds } from './helpers/gateway.js';
 import { useListening } from './helpers/listening.js';
 import { heldRecommendations } from './helpers/held-upstream.js';

@@ -5,17 +5,17 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createGateway } from '../src/app.js';
 import { signToken } from '../src/auth.js';
 import { loadConfig } from '../src/config.js';
-import { createAdmission, type Admission } from '../src/http/admission.js';
+import { createAdmission, type Admission } from '../src/inbound/admission.js';
 import {
   shedReason,
   tooLateToStart,
   type AdmissionLimits,
   type Load,
   type ShedReason,
-} from '../src/http/admission-decision.js';
-import { createEventLoopDelay, type EventLoopDelay } from '../src/http/event-loop-delay.js';
-import { createGatewayServer } from '../src/http/server.js';
-import { createShedReporter } from '../src/http/shed-reporter.js';
+} from '../src/inbound/admission-decision.js';
+import { createEventLoopDelay, type EventLoopDelay } from '../src/inbound/event-loop-delay.js';
+import { createGatewayServer } from '../src/inbound/server.js';
+import { createShedReporter } from '../src/inbound/shed-reporter.js';
 import { silentLogger, type Logger } from '../src/logger.js';
 import { createMetrics } from '../src/observability/metrics.js';
 import { RequestRecord } from '../src/observability/request-record.js';

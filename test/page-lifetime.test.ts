@@ -1,7 +1,11 @@
 import { OperationTypeNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { etagOf, matchesIfNoneMatch, sharedCacheHeaders } from '../src/http/http-cache-headers.js';
-import { reusableForMs, type AnswerFacts } from '../src/http/page-lifetime.js';
+import {
+  etagOf,
+  matchesIfNoneMatch,
+  sharedCacheHeaders,
+} from '../src/inbound/http-cache-headers.js';
+import { reusableForMs, type AnswerFacts } from '../src/inbound/page-lifetime.js';
 
 const complete: AnswerFacts = {
   status: 200,

@@ -3,7 +3,7 @@ import {
   createPooledFetch,
   type PooledFetch,
   type PooledFetchOptions,
-} from '../src/http/pooled-fetch.js';
+} from '../src/outbound/pooled-fetch.js';
 import { startUpstream, type Handler, type Upstream } from './helpers/upstream.js';
 
 // The transport under ky: a real loopback server on the other end of every test.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { limitAnonymousPages } from '../src/http/limit-anonymous-pages.js';
+import { limitAnonymousPages } from '../src/inbound/limit-anonymous-pages.js';
 import { createMetrics } from '../src/observability/metrics.js';
 import { createViewerLimiter, type ViewerLimiter } from '../src/rate-limit/viewer-limiter.js';
 import { HOMEPAGE_QUERY, useTestBeds, type TestBed } from './helpers/gateway.js';

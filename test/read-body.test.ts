@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BodyTooLargeError, readBody } from '../src/http/read-body.js';
+import { BodyTooLargeError, readBody } from '../src/outbound/read-body.js';
 
 /** A body that sends `first` and then never another byte, nor an error. */
 function stalledResponse(first: string): Response {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { limitAnonymousPages } from '../src/http/limit-anonymous-pages.js';
+import { limitAnonymousPages } from '../src/inbound/limit-anonymous-pages.js';
 import { promoHandler, PROMOTIONS } from './helpers/fixtures.js';
 import { HOMEPAGE_QUERY } from './helpers/gateway.js';
 import { useListening } from './helpers/listening.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { retryDelayMs } from '../src/http/retry-delay.js';
+import { retryDelayMs } from '../src/outbound/retry-delay.js';
 
 const policy = { retries: 2, backoff: { baseMs: 25, maxMs: 200 } };
 /** A random source pinned to its maximum, so the delay is the jitter's upper bound. */

@@ -1,5 +1,5 @@
 import { UpstreamError } from '../errors/upstream-error.js';
-import type { CallOptions } from '../http/upstream-client.js';
+import type { CallOptions } from '../outbound/upstream-client.js';
 import type { Logger } from '../logger.js';
 import type { ServiceName } from '../upstreams/registry.js';
 

@@ -1,6 +1,6 @@
 import type { GatewayContext } from '../context.js';
 import { UpstreamError } from '../errors/upstream-error.js';
-import type { CallOptions } from '../http/upstream-client.js';
+import type { CallOptions } from '../outbound/upstream-client.js';
 import type { Promotion } from '../upstreams/promo/schema.js';
 import type { RecommendationItem } from '../upstreams/recommendations/schema.js';
 

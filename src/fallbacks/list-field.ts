@@ -1,6 +1,6 @@
 import { responsePathAsArray, type GraphQLResolveInfo } from 'graphql';
 import type { GatewayContext } from '../context.js';
-import type { CallOptions } from '../http/upstream-client.js';
+import type { CallOptions } from '../outbound/upstream-client.js';
 import { inSpan } from '../observability/tracing.js';
 
 /** What a list field's work receives: its call options and its response path. */

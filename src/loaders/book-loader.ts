@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { BookCache, CachedBook } from '../cache/book-cache.js';
-import type { CallOptions } from '../http/upstream-client.js';
+import type { CallOptions } from '../outbound/upstream-client.js';
 import { inSpan } from '../observability/tracing.js';
 import type { CatalogService } from '../upstreams/catalog/client.js';
 import { MAX_IDS_PER_REQUEST, type Book } from '../upstreams/catalog/schema.js';

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pathOf } from '../http/node-exchange.js';
-import type { StepAnswer } from '../http/server.js';
+import { pathOf } from '../inbound/node-exchange.js';
+import type { StepAnswer } from '../inbound/server.js';
 import type { Logger } from '../logger.js';
 import { clientOf } from './client-awareness.js';
 import type { Metrics } from './metrics.js';

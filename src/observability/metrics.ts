@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { createClientLabels, type ClientIdentity } from './client-awareness.js';
-import { SHED_REASONS, type ShedReason } from '../http/admission-decision.js';
+import { SHED_REASONS, type ShedReason } from '../inbound/admission-decision.js';
 import {
   silentSink,
   type CacheName,
@@ -32,7 +32,7 @@ export const silentSharedMetrics: SharedStateMetrics = {
   rateLimited: () => {},
 };
 
-/** What admission control reports (src/http/admission.ts, shed-reporter.ts). */
+/** What admission control reports (src/inbound/admission.ts, shed-reporter.ts). */
 export type AdmissionMetrics = {
   shed(reason: ShedReason): void;
   inFlight(count: number): void;
@@ -50,7 +50,7 @@ export type Metrics = {
   /** Every request, rejected ones included, by client (labels bounded by client-awareness.ts) and status. */
   countRequest(request: { client: ClientIdentity | undefined; status: number }): void;
   admission: AdmissionMetrics;
-  /** What the anonymous page cache reports (http/page-cache.ts). */
+  /** What the anonymous page cache reports (inbound/page-cache.ts). */
   pageCache: PageCacheMetrics;
 };
 

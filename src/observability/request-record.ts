@@ -66,7 +66,7 @@ export class RequestRecord {
   /** List fields tracked by the fallbacks (fallbacks/list-field.ts), by response path. */
   readonly fields: Array<Array<string | number>> = [];
   /**
-   * What a shared cache of the whole answer needs to know (http/page-cache.ts):
+   * What a shared cache of the whole answer needs to know (inbound/page-cache.ts):
    * the operation's type, and whether its execution reported errors or answered
    * incrementally (use-answer-facts.ts).
    */

@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import { createOriginPolicy } from '../http/cors-origins.js';
+import { createOriginPolicy } from '../inbound/cors-origins.js';
 
 /** Options of `useAllowCrossOrigin`. */
 export type AllowCrossOriginOptions = {

@@ -16,7 +16,7 @@ export const PRIVATE_NO_STORE = 'private, no-store';
  * shared": notes on the request's record what the page cache needs to decide
  * (the operation's type, whether execution reported errors, whether the answer
  * is incremental), and marks every response `Cache-Control: private, no-store`
- * unless something already said otherwise. The page cache (http/page-cache.ts)
+ * unless something already said otherwise. The page cache (inbound/page-cache.ts)
  * replaces that header on the answers it stores; nothing else is ever public.
  */
 export function useCacheControl({ records }: CacheControlOptions): Plugin {

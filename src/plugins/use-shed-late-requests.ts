@@ -1,7 +1,7 @@
 import type { Plugin, YogaInitialContext } from 'graphql-yoga';
 import { requestError } from '../errors/vocabulary.js';
-import { tooLateToStart } from '../http/admission-decision.js';
-import type { ShedReporter } from '../http/shed-reporter.js';
+import { tooLateToStart } from '../inbound/admission-decision.js';
+import type { ShedReporter } from '../inbound/shed-reporter.js';
 import type { RequestRecords } from '../observability/request-record.js';
 
 /** Options of `useShedLateRequests`. */

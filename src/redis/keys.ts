@@ -14,7 +14,7 @@ export const KEYS = {
   promoLock: `${KEY_VERSION}:lock:promo`,
   /** One book's details with their expiry (cache/book-cache.ts). */
   book: (id: string) => `${KEY_VERSION}:book:${id}`,
-  /** An anonymous page, by its page-cache key (http/shared-page-store.ts). */
+  /** An anonymous page, by its page-cache key (inbound/shared-page-store.ts). */
   page: (key: string) => `${KEY_VERSION}:page:${key}`,
   /** A document registered through automatic persisted queries, by id (persisted/shared-persisted-query-store.ts). */
   persistedQuery: (id: string) => `${KEY_VERSION}:apq:${id}`,

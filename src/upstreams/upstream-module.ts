@@ -1,5 +1,5 @@
 import type { DemoReply } from '../demo/reply.js';
-import type { UpstreamClient } from '../http/upstream-client.js';
+import type { UpstreamClient } from '../outbound/upstream-client.js';
 import type { Logger } from '../logger.js';
 import type { UpstreamPolicy } from './policy.js';
 

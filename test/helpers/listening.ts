@@ -2,13 +2,13 @@ import type { AddressInfo } from 'node:net';
 import { afterEach } from 'vitest';
 import type { Gateway } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { createGatewayServer, type FrontStep } from '../../src/http/server.js';
+import { createGatewayServer, type FrontStep } from '../../src/inbound/server.js';
 import { silentLogger } from '../../src/logger.js';
 
 export type Listening = { url: string; origin: string; close(): Promise<void> };
 
 /**
- * The gateway behind Node's server (src/http/server.ts) on an ephemeral loopback
+ * The gateway behind Node's server (src/inbound/server.ts) on an ephemeral loopback
  * port, with front steps as main.ts gives them.
  */
 export async function listen(gateway: Gateway, steps: FrontStep[] = []): Promise<Listening> {

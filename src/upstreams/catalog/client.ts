@@ -1,4 +1,4 @@
-import type { CallOptions, UpstreamClient } from '../../http/upstream-client.js';
+import type { CallOptions, UpstreamClient } from '../../outbound/upstream-client.js';
 import type { Logger } from '../../logger.js';
 import { parseListPayload } from '../parse-payload.js';
 import { Book, BooksEnvelope, MAX_IDS_PER_REQUEST } from './schema.js';

@@ -1,5 +1,5 @@
 import { upstreamFailure } from '../../errors/upstream-error.js';
-import type { CallOptions, UpstreamClient } from '../../http/upstream-client.js';
+import type { CallOptions, UpstreamClient } from '../../outbound/upstream-client.js';
 import type { Logger } from '../../logger.js';
 import { parseListPayload } from '../parse-payload.js';
 import {
