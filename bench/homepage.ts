@@ -32,7 +32,7 @@ import { cpSync, mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../src/config.js';
-import { perService, SERVICES, type PerService } from '../src/upstreams/registry.js';
+import { perService, SERVICES, type PerService } from '../src/upstreams/services.js';
 import {
   ask,
   BENCH_SECRET,

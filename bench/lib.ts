@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { signToken } from '../src/auth.js';
-import type { PerService } from '../src/upstreams/registry.js';
+import type { PerService } from '../src/upstreams/services.js';
 
 /** The HS256 secret every benchmarked server is started with. */
 export const BENCH_SECRET = 'bench-secret-that-is-long-enough-for-hs256';

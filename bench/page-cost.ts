@@ -13,7 +13,7 @@
 // Anything in front of yoga (the HTTP server's front steps) is not in this figure.
 import { createGateway, type Gateway } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import type { PerService } from '../src/upstreams/registry.js';
+import type { PerService } from '../src/upstreams/services.js';
 import { silentLogger } from '../src/logger.js';
 import {
   BENCH_SECRET,

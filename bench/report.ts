@@ -1,6 +1,6 @@
 // Renders one benchmark run as Markdown: the command, the noise floor, the
 // tables, the comparisons and the targets, all as ratios within the one run.
-import type { PerService } from '../src/upstreams/registry.js';
+import type { PerService } from '../src/upstreams/services.js';
 import type { OverloadPlan, OverloadReport, Viewer } from './lib.js';
 import type { Scenario } from './homepage.js';
 import { ROW } from './rows.js';

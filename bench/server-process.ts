@@ -3,7 +3,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SERVICES, type PerService } from '../src/upstreams/registry.js';
+import { SERVICES, type PerService } from '../src/upstreams/services.js';
 import { BENCH_SECRET, freePort, spawnPinned, type PageRequest } from './lib.js';
 import type { ServerSpec } from './rows.js';
 

@@ -9,7 +9,7 @@ import {
   SERVICES,
   type PerService,
   type ServiceName,
-} from '../src/upstreams/registry.js';
+} from '../src/upstreams/services.js';
 import { listen, type ToUpstreams } from './lib.js';
 
 const calls = perService<PerService<number>>(() => 0);

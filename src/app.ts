@@ -47,12 +47,8 @@ import type { RedisConnection } from './redis/connection.js';
 import { KEYS } from './redis/keys.js';
 import { resolvers } from './resolvers/index.js';
 import { Promotion } from './upstreams/promo/schema.js';
-import {
-  perService,
-  UPSTREAMS,
-  type PerService,
-  type ServiceClients,
-} from './upstreams/registry.js';
+import { UPSTREAMS, type ServiceClients } from './upstreams/registry.js';
+import { perService, type PerService } from './upstreams/services.js';
 
 // schema.graphql sits at the package root, one level above both src/ and dist/.
 export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');

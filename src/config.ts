@@ -4,7 +4,8 @@ import { DEMO_FAULTS, DEMO_JWT_SECRET } from './demo/settings.js';
 import { readHouseBanners } from './fallbacks/house-banners.js';
 import { loadManifest } from './trusted-documents.js';
 import type { UpstreamPolicy } from './upstreams/policy.js';
-import { perService, SERVICES, UPSTREAMS, type PerService } from './upstreams/registry.js';
+import { UPSTREAMS } from './upstreams/registry.js';
+import { perService, SERVICES, type PerService } from './upstreams/services.js';
 
 // The environment, declared once: every variable with its type, default and
 // meaning (the README's table is generated from these descriptions: `npm run

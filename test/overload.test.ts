@@ -20,7 +20,7 @@ import { silentLogger, type Logger } from '../src/logger.js';
 import { createMetrics } from '../src/observability/metrics.js';
 import { RequestRecord } from '../src/observability/request-record.js';
 import { useShedLateRequests } from '../src/plugins/use-shed-late-requests.js';
-import { perService, perServiceAsync, type PerService } from '../src/upstreams/registry.js';
+import { perService, perServiceAsync, type PerService } from '../src/upstreams/services.js';
 import { catalogHandler, promoHandler, recommendationsHandler } from './helpers/fixtures.js';
 import { HOMEPAGE_QUERY, TEST_SECRET, testGatewayOptions } from './helpers/gateway.js';
 import { startUpstream, type Handler, type Upstream } from './helpers/upstream.js';

@@ -14,7 +14,7 @@ import { createMetrics } from '../src/observability/metrics.js';
 import { createRequestRecords } from '../src/observability/request-record.js';
 import { createTracing } from '../src/observability/tracing.js';
 import { documentId } from '../src/trusted-documents.js';
-import { perService, type PerService, type ServiceName } from '../src/upstreams/registry.js';
+import { perService, type PerService, type ServiceName } from '../src/upstreams/services.js';
 import {
   HOMEPAGE_QUERY,
   TEST_SECRET,

@@ -1,7 +1,7 @@
 import { UpstreamError } from '../errors/upstream-error.js';
 import type { CallOptions } from '../outbound/upstream-client.js';
 import type { Logger } from '../logger.js';
-import type { ServiceName } from '../upstreams/registry.js';
+import type { ServiceName } from '../upstreams/services.js';
 
 /** How old a served value is, how long a fresh one stays fresh, and why it was served stale. */
 export type Freshness =

@@ -2,7 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { format } from 'prettier';
 import type { z } from 'zod';
 import { ENV_SCHEMAS } from '../config.js';
-import { SERVICES, UPSTREAMS, type ServiceName } from '../upstreams/registry.js';
+import { UPSTREAMS } from '../upstreams/registry.js';
+import { SERVICES, type ServiceName } from '../upstreams/services.js';
 
 // Writes the README's table of environment variables from the schema in
 // src/config.ts (each variable's description and default), between the

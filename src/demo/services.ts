@@ -1,11 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  perServiceAsync,
-  UPSTREAMS,
-  type PerService,
-  type ServiceName,
-} from '../upstreams/registry.js';
+import { UPSTREAMS } from '../upstreams/registry.js';
+import { perServiceAsync, type PerService, type ServiceName } from '../upstreams/services.js';
 import type { DemoReply } from './reply.js';
 import type { DemoFault, DemoServiceConfig } from './settings.js';
 

@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import type { ServiceName } from '../upstreams/registry.js';
+import type { ServiceName } from '../upstreams/services.js';
 import { UPSTREAM_ERRORS, type UpstreamErrorCode } from './vocabulary.js';
 
 /** What the transport learnt about a failure, for retry and circuit-breaker decisions. */

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import type { ServiceName } from '../upstreams/registry.js';
+import type { ServiceName } from '../upstreams/services.js';
 
 // Every code a client can see, with its public message, in one place. Codes say
 // what happened, never how: no URL, status line, stack or validation detail

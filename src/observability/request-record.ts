@@ -1,7 +1,7 @@
 import { ROOT_CONTEXT, type Context, type Tracer } from '@opentelemetry/api';
 import type { OperationTypeNode } from 'graphql';
 import type { UpstreamErrorCode } from '../errors/vocabulary.js';
-import type { ServiceName } from '../upstreams/registry.js';
+import type { ServiceName } from '../upstreams/services.js';
 import { requestIdFrom } from './request-id.js';
 import { extractTraceContext, TRACING_OFF } from './tracing.js';
 

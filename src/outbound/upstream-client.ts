@@ -17,7 +17,7 @@ import {
 } from '../observability/request-record.js';
 import { inSpan, injectTraceContext } from '../observability/tracing.js';
 import type { UpstreamPolicy } from '../upstreams/policy.js';
-import type { ServiceName } from '../upstreams/registry.js';
+import type { ServiceName } from '../upstreams/services.js';
 import { classifyFailure, describeFailure } from './classify-failure.js';
 import { createPooledFetch } from './pooled-fetch.js';
 import { readBody } from './read-body.js';

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { upstreamFailure } from '../errors/upstream-error.js';
 import type { Logger } from '../logger.js';
 import type { RequestRecord } from '../observability/request-record.js';
-import type { ServiceName } from './registry.js';
+import type { ServiceName } from './services.js';
 
 /** Options of `parseListPayload`. */
 export type ParseListOptions<Envelope extends { items: unknown[] }, Item> = {

@@ -10,7 +10,7 @@ import {
   perServiceAsync,
   type PerService,
   type ServiceName,
-} from '../../src/upstreams/registry.js';
+} from '../../src/upstreams/services.js';
 import { catalogHandler, promoHandler, recommendationsHandler } from './fixtures.js';
 import { startUpstream, type Handler, type Upstream } from './upstream.js';
 
