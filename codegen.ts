@@ -1,7 +1,8 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
-// Resolver types come from schema.graphql. Upstream models (zod-inferred) are the
-// mappers, so a resolver exists only where a GraphQL field differs from its model.
+// Resolver types come from schema.graphql. The mappers (src/models.ts: the
+// zod-inferred upstream models) let a resolver exist only where a GraphQL field
+// differs from its model.
 const config: CodegenConfig = {
   schema: './schema.graphql',
   generates: {
@@ -11,11 +12,11 @@ const config: CodegenConfig = {
         useTypeImports: true,
         contextType: '../context.js#GatewayContext',
         mappers: {
-          Homepage: '../resolvers/homepage.js#HomepageModel',
-          PromoBanner: '../upstreams/promo/schema.js#Promotion',
-          Recommendation: '../upstreams/recommendations/schema.js#RecommendationItem',
-          Book: '../upstreams/catalog/schema.js#Book',
-          Money: '../upstreams/catalog/schema.js#Money',
+          Homepage: '../models.js#HomepageModel',
+          PromoBanner: '../models.js#Promotion',
+          Recommendation: '../models.js#RecommendationItem',
+          Book: '../models.js#Book',
+          Money: '../models.js#Money',
         },
         scalars: { DateTime: { input: 'Date', output: 'Date | string' } },
         mapperTypeSuffix: 'Model',

@@ -1,8 +1,5 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
-import type { HomepageModel as HomepageModelModel } from '../resolvers/homepage.js';
-import type { Promotion as PromotionModel } from '../upstreams/promo/schema.js';
-import type { RecommendationItem as RecommendationItemModel } from '../upstreams/recommendations/schema.js';
-import type { Book as BookModel, Money as MoneyModel } from '../upstreams/catalog/schema.js';
+import type { HomepageModel as HomepageModelModel, Promotion as PromotionModel, RecommendationItem as RecommendationItemModel, Book as BookModel, Money as MoneyModel } from '../models.js';
 import type { GatewayContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;

@@ -6,9 +6,6 @@ import {
 } from '../fallbacks/homepage-fallbacks.js';
 import { listField } from '../fallbacks/list-field.js';
 
-/** Homepage carries nothing itself; see Query.homepage. */
-export type HomepageModel = Record<string, never>;
-
 export const RECOMMENDATIONS_LIMIT = { min: 1, max: 50 } as const;
 
 export const Homepage: HomepageResolvers = {
