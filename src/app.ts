@@ -92,18 +92,18 @@ export type GatewayOptions = Pick<
    * registration on one replica serves them all.
    */
   persistedQueryStore?: PersistedQueryStore;
-  /** Where shed requests are counted and logged, shared with admission (main.ts); built here when not given. */
+  /** Where shed requests are counted and logged, shared with admission (build-server.ts); built here when not given. */
   shedReporter?: ShedReporter;
   /**
    * Each request's record; built here when not given. Given when something in
-   * front of yoga reads them after the response (the page cache, main.ts).
+   * front of yoga reads them after the response (the page cache, build-server.ts).
    */
   records?: RequestRecords;
 };
 
 export type Gateway = YogaServerInstance<object, GatewayContext>;
 
-/** Builds the gateway as a fetch handler. It never listens: see main.ts. */
+/** Builds the gateway as a fetch handler. It never listens: see build-server.ts. */
 export function createGateway(options: GatewayOptions): Gateway {
   const metrics =
     options.metrics ??

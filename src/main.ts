@@ -1,26 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import { createGateway } from './app.js';
 import { signToken } from './auth.js';
+import { buildServer } from './build-server.js';
 import { ConfigError, loadConfig } from './config.js';
 import { startDemoServices, type DemoServices } from './demo/services.js';
 import type { Logger } from './logger.js';
-import { createMetrics, disabledMetrics } from './observability/metrics.js';
-import { createAdmission } from './inbound/admission.js';
-import { limitAnonymousPages } from './inbound/limit-anonymous-pages.js';
-import { createPageCache } from './inbound/page-cache.js';
-import { createMemoryPageStore } from './inbound/page-store.js';
-import { createSharedPageStore } from './inbound/shared-page-store.js';
-import { createGatewayServer } from './inbound/server.js';
-import { createShedReporter } from './inbound/shed-reporter.js';
-import { createFrontStepLog } from './observability/front-step-log.js';
-import { createRequestRecords } from './observability/request-record.js';
-import { createTracing } from './observability/tracing.js';
-import { createViewerLimiter } from './rate-limit/viewer-limiter.js';
-import { createRedisConnection } from './redis/connection.js';
 
 // The process: configuration, demo services when no upstreams are set, listening,
-// and an orderly shutdown. Everything else is built in app.ts.
+// and an orderly shutdown. The server itself is built in build-server.ts.
 
 const config = (() => {
   try {
@@ -45,88 +32,11 @@ if (upstreamUrls === null) {
   );
 }
 
-const tracing = createTracing(config.observability);
-// METRICS=false records nothing at all, not only stops serving /metrics.
-const metrics = config.observability.metrics
-  ? createMetrics({
-      processMetrics: true,
-      clientNamesMax: config.observability.clientNamesMax,
-    })
-  : disabledMetrics();
-// Connects in the background: startup never waits for Redis, and `/ready` never asks it.
-const redisConnection =
-  config.redis && createRedisConnection({ ...config.redis, logger, metrics: metrics.shared });
-const rateLimiter = createViewerLimiter({
-  perMinute: config.rateLimit.perMinute,
-  connection: redisConnection,
-  metrics: metrics.shared,
-});
-// Admission (in front of yoga) and the late-start check (inside it) shed into one
-// count and one log.
-const shedReporter = createShedReporter({ metrics: metrics.admission, logger });
-// Shared by yoga and the page cache, which reads what each answer used after it.
-const records = createRequestRecords({
-  requestDeadlineMs: config.requestDeadlineMs,
-  metrics: metrics.sink,
-  tracer: tracing.tracer,
-});
 let draining = false;
-const gateway = createGateway({
-  ...config,
+const { server, release } = buildServer(config, {
   upstreamUrls,
   logger,
-  metrics,
-  tracing,
-  shedReporter,
-  records,
   isReady: () => !draining,
-  redisConnection,
-  rateLimiter,
-});
-// Built after the gateway, so building it is not read as event-loop delay.
-const admission = createAdmission({
-  ...config.admission,
-  metrics: metrics.admission,
-  reporter: shedReporter,
-});
-// In order: shed what cannot be served in time, then what is over its limit, and
-// only then answer an anonymous page from the cache (a hit is served only to a
-// request the pipeline would have accepted).
-const server = createGatewayServer(gateway, {
-  limits: config.server,
-  steps: [
-    admission.step,
-    ...(rateLimiter
-      ? [
-          limitAnonymousPages({
-            limiter: rateLimiter,
-            trustedProxies: config.rateLimit.trustedProxies,
-          }),
-        ]
-      : []),
-    createPageCache({
-      gateway,
-      records,
-      ...config.pageCache,
-      // With Redis, every replica serves the pages any of them stored.
-      ...(redisConnection && {
-        store: createSharedPageStore({
-          memory: createMemoryPageStore({ maxBytes: config.pageCache.maxBytes }),
-          connection: redisConnection,
-          metrics: metrics.shared,
-        }),
-      }),
-      maxBodyBytes: config.security.maxBodyBytes,
-      metrics: metrics.pageCache,
-      serverTiming: config.observability.serverTiming,
-      logger,
-    }),
-  ],
-  logger,
-  onStepAnswer: createFrontStepLog({
-    logger,
-    metrics,
-  }),
 });
 
 server.on('error', (error) => {
@@ -170,8 +80,7 @@ async function shutdown(signal: NodeJS.Signals) {
   server.closeIdleConnections();
   await closed;
   clearInterval(sweep);
-  await tracing.shutdown(); // flush spans still batched
-  redisConnection?.close();
+  await release();
   await demo?.close();
   process.exit(0);
 }

@@ -27,7 +27,7 @@ import { connected, useRedis } from './helpers/redis.js';
 import { sendJson, type Handler, type Upstream } from './helpers/upstream.js';
 
 // The anonymous page cache, through a real listening server (Node's HTTP server
-// with the front step, as main.ts builds it) and real loopback upstreams whose
+// with the front step, as build-server.ts builds it) and real loopback upstreams whose
 // own logs count the calls a page costs.
 
 type CachedServer = {

@@ -9,7 +9,7 @@ export type Listening = { url: string; origin: string; close(): Promise<void> };
 
 /**
  * The gateway behind Node's server (src/inbound/server.ts) on an ephemeral loopback
- * port, with front steps as main.ts gives them.
+ * port, with front steps as build-server.ts gives them.
  */
 export async function listen(gateway: Gateway, steps: FrontStep[] = []): Promise<Listening> {
   const server = createGatewayServer(gateway, {

@@ -77,7 +77,7 @@ export function useRedis() {
       servers.push(redis);
       return redis;
     },
-    /** One replica's connection, as main.ts builds it, with a quick breaker probe. */
+    /** One replica's connection, as build-server.ts builds it, with a quick breaker probe. */
     connect(
       redis: TestRedis,
       options: {

@@ -25,7 +25,7 @@ export type ReplicaOptions = {
 
 /**
  * For a test file: test beds and Redis servers (both closed after each test),
- * and replicas built from them as main.ts wires one.
+ * and replicas built from them as build-server.ts wires one.
  */
 export function useReplicas() {
   const startBed = useTestBeds();

@@ -1,0 +1,137 @@
+import type { Server } from 'node:http';
+import { createGateway, type Gateway } from './app.js';
+import type { Config } from './config.js';
+import { createAdmission } from './inbound/admission.js';
+import { limitAnonymousPages } from './inbound/limit-anonymous-pages.js';
+import { createPageCache } from './inbound/page-cache.js';
+import { createMemoryPageStore } from './inbound/page-store.js';
+import { createGatewayServer } from './inbound/server.js';
+import { createSharedPageStore } from './inbound/shared-page-store.js';
+import { createShedReporter } from './inbound/shed-reporter.js';
+import type { Logger } from './logger.js';
+import { createFrontStepLog } from './observability/front-step-log.js';
+import { createMetrics, disabledMetrics } from './observability/metrics.js';
+import { createRequestRecords } from './observability/request-record.js';
+import { createTracing } from './observability/tracing.js';
+import { createViewerLimiter } from './rate-limit/viewer-limiter.js';
+import { createRedisConnection } from './redis/connection.js';
+import type { PerService } from './upstreams/services.js';
+
+// The composition root: the one place where the whole server is built from
+// `Config`, the front steps in their order and yoga behind them, with every
+// long-lived part (metrics, tracing, Redis, limiter, admission) made once and
+// handed to whoever needs it. It lives apart from main.ts so that a test can
+// build exactly what production runs, in process, and listen on port 0; and
+// apart from app.ts, which builds only yoga (a fetch handler that tests drive
+// through `yoga.fetch` without any front step).
+
+/** What `buildServer` needs besides the configuration. */
+export type BuildServerOptions = {
+  /** Where the upstreams are (the configured URLs, or the demo services'). */
+  upstreamUrls: PerService<string>;
+  logger: Logger;
+  /** Answers `/ready`; false (while draining) makes it 503. Default: always ready. */
+  isReady?: () => boolean;
+};
+
+/** The built server, not yet listening, and what to release after it closed. */
+export type BuiltServer = {
+  server: Server;
+  gateway: Gateway;
+  /** Flushes spans still batched and closes Redis. Call after `server.close()`. */
+  release(): Promise<void>;
+};
+
+/** Builds the whole server (front steps and yoga) from `config`. It does not listen. */
+export function buildServer(
+  config: Config,
+  { upstreamUrls, logger, isReady }: BuildServerOptions,
+): BuiltServer {
+  const tracing = createTracing(config.observability);
+  // METRICS=false records nothing at all, not only stops serving /metrics.
+  const metrics = config.observability.metrics
+    ? createMetrics({
+        processMetrics: true,
+        clientNamesMax: config.observability.clientNamesMax,
+      })
+    : disabledMetrics();
+  // Connects in the background: startup never waits for Redis, and `/ready` never asks it.
+  const redisConnection =
+    config.redis && createRedisConnection({ ...config.redis, logger, metrics: metrics.shared });
+  const rateLimiter = createViewerLimiter({
+    perMinute: config.rateLimit.perMinute,
+    connection: redisConnection,
+    metrics: metrics.shared,
+  });
+  // Admission (in front of yoga) and the late-start check (inside it) shed into one
+  // count and one log.
+  const shedReporter = createShedReporter({ metrics: metrics.admission, logger });
+  // Shared by yoga and the page cache, which reads what each answer used after it.
+  const records = createRequestRecords({
+    requestDeadlineMs: config.requestDeadlineMs,
+    metrics: metrics.sink,
+    tracer: tracing.tracer,
+  });
+  const gateway = createGateway({
+    ...config,
+    upstreamUrls,
+    logger,
+    metrics,
+    tracing,
+    shedReporter,
+    records,
+    ...(isReady && { isReady }),
+    redisConnection,
+    rateLimiter,
+  });
+  // Built after the gateway, so building it is not read as event-loop delay.
+  const admission = createAdmission({
+    ...config.admission,
+    metrics: metrics.admission,
+    reporter: shedReporter,
+  });
+  // In order: shed what cannot be served in time, then what is over its limit, and
+  // only then answer an anonymous page from the cache (a hit is served only to a
+  // request the pipeline would have accepted).
+  const server = createGatewayServer(gateway, {
+    limits: config.server,
+    steps: [
+      admission.step,
+      ...(rateLimiter
+        ? [
+            limitAnonymousPages({
+              limiter: rateLimiter,
+              trustedProxies: config.rateLimit.trustedProxies,
+            }),
+          ]
+        : []),
+      createPageCache({
+        gateway,
+        records,
+        ...config.pageCache,
+        // With Redis, every replica serves the pages any of them stored.
+        ...(redisConnection && {
+          store: createSharedPageStore({
+            memory: createMemoryPageStore({ maxBytes: config.pageCache.maxBytes }),
+            connection: redisConnection,
+            metrics: metrics.shared,
+          }),
+        }),
+        maxBodyBytes: config.security.maxBodyBytes,
+        metrics: metrics.pageCache,
+        serverTiming: config.observability.serverTiming,
+        logger,
+      }),
+    ],
+    logger,
+    onStepAnswer: createFrontStepLog({ logger, metrics }),
+  });
+  return {
+    server,
+    gateway,
+    async release() {
+      await tracing.shutdown(); // flush spans still batched
+      redisConnection?.close();
+    },
+  };
+}
