@@ -8,10 +8,10 @@ import { UPSTREAMS } from './upstreams/registry.js';
 import { perService, SERVICES, type PerService } from './upstreams/services.js';
 
 // The environment, declared once: every variable with its type, default and
-// meaning (the README's table is generated from these descriptions: `npm run
+// meaning (docs/configuration.md is generated from these descriptions: `npm run
 // docs:config`), and the `Config` the process runs with inferred from it.
 
-/** Attaches a variable's meaning (for the README) and, without a default, what unset means. */
+/** Attaches a variable's meaning (for docs/configuration.md) and, without a default, what unset means. */
 const doc = <T extends z.ZodType>(schema: T, description: string, unset = 'unset'): T =>
   schema.meta({ description, unset });
 
@@ -476,7 +476,7 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Every environment variable the gateway reads (for manifests and the README check). */
+/** Every environment variable the gateway reads (for manifests and the docs check). */
 export const CONFIG_VARIABLES: readonly string[] = [
   ...Object.keys(GlobalEnv.shape),
   ...SERVICES.flatMap((service) =>
@@ -489,7 +489,7 @@ export const CONFIG_VARIABLES: readonly string[] = [
   ),
 ];
 
-/** The schemas behind the README's variable table (src/cli/config-table.ts). */
+/** The schemas behind docs/configuration.md (src/cli/config-table.ts). */
 export const ENV_SCHEMAS = { GlobalEnv, serviceEnv, DemoEnv } as const;
 
 /** Reads and validates the environment. The only reader of `process.env`. */

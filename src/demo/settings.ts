@@ -1,6 +1,6 @@
 /**
  * The development secret used when the gateway runs on its embedded demo services.
- * It is public (it is in this file and the README): never use it with real upstreams.
+ * It is public (it is in this file and in docs/operating.md): never use it with real upstreams.
  */
 export const DEMO_JWT_SECRET = 'demo-secret-for-local-development-only-0123456789';
 
