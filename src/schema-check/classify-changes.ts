@@ -44,9 +44,12 @@ export async function classifyChanges(
 
 /**
  * Whether a change at `changed` can break a use of `used`: the same coordinate,
- * a change above it (its type removed), or below it (an argument added to the
- * field it selects).
+ * a change above it (its type removed), or below a field it selects (an
+ * argument of that field added or changed). A type a document merely names (a
+ * fragment condition) is not broken by a change to one of its fields: the
+ * fields it selects are coordinates of their own.
  */
 export function touches(changed: string, used: string): boolean {
-  return changed === used || used.startsWith(`${changed}.`) || changed.startsWith(`${used}.`);
+  if (changed === used || used.startsWith(`${changed}.`)) return true;
+  return used.includes('.') && changed.startsWith(`${used}.`);
 }
