@@ -40,7 +40,9 @@ export function coordinatesOf(schema: GraphQLSchema, document: DocumentNode): Do
       Field(node) {
         const parent = typeInfo.getParentType();
         const field = typeInfo.getFieldDef();
-        if (!parent || !field || node.name.value.startsWith('__')) return;
+        // Introspection (`__typename`, `__schema` and the `__Type` fields under it) is no schema field of ours.
+        if (!parent || !field || node.name.value.startsWith('__') || parent.name.startsWith('__'))
+          return;
         const coordinate = `${parent.name}.${field.name}`;
         fields.add(coordinate);
         if (field.deprecationReason != null) deprecated.add(coordinate);
@@ -51,6 +53,7 @@ export function coordinatesOf(schema: GraphQLSchema, document: DocumentNode): Do
         const argument = typeInfo.getArgument();
         // Directive arguments have no field: they are not schema fields of ours.
         if (!parent || !field || !argument || typeInfo.getDirective()) return;
+        if (field.name.startsWith('__')) return;
         others.add(`${parent.name}.${field.name}.${node.name.value}`);
       },
       Directive(node) {
