@@ -146,6 +146,13 @@ describe('npm run schema:check', () => {
     expect(run.stderr).toMatch(message);
   });
 
+  it('refuses a kept document that does not parse with exit 2, naming it', async () => {
+    const root = operations({ 'ios/3.0/Broken.graphql': 'query Broken {\n  homepage {\n' });
+    const run = await schemaCheck(['--base', 'schema.graphql', '--operations', root]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`${join(root, 'ios/3.0/Broken.graphql')}: Syntax Error`);
+  });
+
   it('refuses a usage file that is not a scrape with exit 2 and a message', async () => {
     const notMetrics = await schemaCheck(['--base', 'schema.graphql', '--usage', file('hello\n')]);
     expect(notMetrics.code).toBe(2);

@@ -22,6 +22,8 @@ Manifests named by TRUSTED_DOCUMENTS_MANIFEST are kept documents too.`;
 
 /** A reason the check cannot run: printed, exit 2. */
 class CannotCheck extends Error {}
+/** Arguments the check cannot run with: printed with the usage, exit 2. */
+class BadArguments extends CannotCheck {}
 
 try {
   const options = readOptions(process.argv.slice(2));
@@ -35,7 +37,7 @@ try {
 } catch (error) {
   const message = error instanceof Error ? error.message : String(error);
   console.error(`schema:check cannot run: ${message}`);
-  if (error instanceof CannotCheck && message.includes('argument')) console.error(USAGE);
+  if (error instanceof BadArguments) console.error(USAGE);
   process.exit(2);
 }
 
@@ -56,10 +58,10 @@ function readOptions(args: string[]) {
       allowPositionals: false,
     }));
   } catch (error) {
-    throw new CannotCheck(`bad arguments: ${(error as Error).message}`);
+    throw new BadArguments(`bad arguments: ${(error as Error).message}`);
   }
   if (values.base === undefined)
-    throw new CannotCheck('bad arguments: --base <schema file> is required');
+    throw new BadArguments('bad arguments: --base <schema file> is required');
   return { ...values, base: values.base };
 }
 
