@@ -39,6 +39,7 @@ import { useObservability } from './plugins/use-observability.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
 import { useRequestSizeLimit } from './plugins/use-request-size-limit.js';
 import { useResponseNotes } from './plugins/use-response-notes.js';
+import { useSchemaUsage } from './plugins/use-schema-usage.js';
 import { useShedLateRequests } from './plugins/use-shed-late-requests.js';
 import { useTracing } from './plugins/use-tracing.js';
 import { useTrustedDocuments } from './plugins/use-trusted-documents.js';
@@ -193,6 +194,10 @@ export function createGateway(options: GatewayOptions): Gateway {
         serverTiming: options.observability.serverTiming,
         metricsEndpoint: options.observability.metrics ? '/metrics' : null,
       }),
+      // Who selects which schema coordinate: what schema:check --usage reads.
+      ...(options.observability.schemaUsage
+        ? [useSchemaUsage({ counter: metrics.schemaFields, logger: options.logger })]
+        : []),
       // Last: it copies the headers every other plugin set.
       useCompressResponses({ minBytes: options.compressionMinBytes }),
     ],

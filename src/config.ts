@@ -146,6 +146,10 @@ const GlobalEnv = z.object({
     '`Server-Timing` header on every non-incremental response',
   ),
   METRICS: doc(flag.default(true), 'Prometheus metrics at `GET /metrics`'),
+  SCHEMA_USAGE: doc(
+    flag.default(true),
+    '`true`/`false`: count the schema coordinates (`Type.field`) each operation selects, per client name and version, as `bff_schema_field_requests_total` (read by `npm run schema:check -- --usage`), and log the first use of a deprecated field by each client version',
+  ),
   OTEL_EXPORTER_OTLP_ENDPOINT: doc(
     httpUrl.optional(),
     'OTLP/HTTP collector (e.g. `http://otel-collector:4318`); tracing is off without it',
@@ -356,6 +360,8 @@ const Env = GlobalEnv.extend({
         serviceName: e.OTEL_SERVICE_NAME,
         /** Distinct client names kept as metric labels; later ones are `other`. */
         clientNamesMax: e.CLIENT_NAMES_MAX,
+        /** Count coordinates selected per client (bff_schema_field_requests_total), warn on deprecated ones. */
+        schemaUsage: e.SCHEMA_USAGE,
       },
       /** Smallest JSON or HTML answer compressed; 0: compression off. */
       compressionMinBytes: e.COMPRESSION_MIN_BYTES,

@@ -1,9 +1,11 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { buildSchema, parse, validate } from 'graphql';
+import { documentFiles } from '../schema-check/kept-documents.js';
 import { documentId } from '../trusted-documents.js';
 
-// Builds operations/manifest.json from operations/**/*.graphql, after checking each
+// Builds operations/manifest.json from operations/**/*.graphql (at any depth:
+// operations/<client>/<version>/…, the kept documents schema:check reads), after checking each
 // document against schema.graphql. `--check` fails when the manifest is stale.
 //   npm run documents            (write)
 //   npm run documents -- --check (CI)
@@ -12,10 +14,7 @@ const ROOT = 'operations';
 const MANIFEST = join(ROOT, 'manifest.json');
 
 const schema = buildSchema(readFileSync('schema.graphql', 'utf8'));
-const files = (readdirSync(ROOT, { recursive: true }) as string[])
-  .filter((file) => file.endsWith('.graphql'))
-  .map((file) => join(ROOT, file))
-  .sort();
+const files = documentFiles(ROOT);
 
 let failed = false;
 const manifest: Record<string, string> = {};

@@ -7,6 +7,11 @@ import {
   type CacheResult,
   type MetricsSink,
 } from './request-record.js';
+import {
+  createSchemaFieldCounter,
+  silentSchemaFieldCounter,
+  type SchemaFieldCounter,
+} from './schema-field-counter.js';
 
 /** How Redis has been answering lately (src/redis/state-tracker.ts). */
 export type RedisState = 'up' | 'down' | 'timeouts';
@@ -52,6 +57,8 @@ export type Metrics = {
   admission: AdmissionMetrics;
   /** What the anonymous page cache reports (inbound/page-cache.ts). */
   pageCache: PageCacheMetrics;
+  /** Schema coordinates each operation selects, by client (plugins/use-schema-usage.ts). */
+  schemaFields: SchemaFieldCounter;
 };
 
 /** Page cache lookups (as `bff_cache_events_total{cache="page"}`) and the bytes it holds. */
@@ -204,6 +211,7 @@ export function createMetrics({
       inFlight: (count) => inFlight.set(count),
       readEventLoopDelayFrom: (read) => (readLoopDelayMs = read),
     },
+    schemaFields: createSchemaFieldCounter({ registry, clientLabels }),
     pageCache: {
       lookup: (result) => cache.inc({ cache: 'page', result }),
       trackStoredBytes: (read) => {
@@ -227,5 +235,6 @@ export function disabledMetrics(): Metrics {
     countRequest: () => {},
     admission: { shed: () => {}, inFlight: () => {}, readEventLoopDelayFrom: () => {} },
     pageCache: { lookup: () => {}, trackStoredBytes: () => {} },
+    schemaFields: silentSchemaFieldCounter,
   };
 }
