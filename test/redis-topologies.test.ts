@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { silentLogger } from '../src/logger.js';
 import { silentSharedMetrics } from '../src/observability/metrics.js';
+import { createViewerLimiter } from '../src/rate-limit/viewer-limiter.js';
 import { createRedisConnection, type RedisConnection } from '../src/redis/connection.js';
 import { HOMEPAGE_QUERY, useTestBeds } from './helpers/gateway.js';
 import { expectCompletePage } from './helpers/pages.js';
@@ -77,10 +78,11 @@ describe('Redis behind Sentinel', () => {
 });
 
 describe('Redis Cluster', () => {
-  it('shares promo and books across replicas with keys spread over the nodes', async () => {
+  it('shares promo, books and rate-limit counts across replicas, with keys spread over the nodes', async () => {
     const cluster = await topologies.startCluster();
-    const a = await startBed({ redisConnection: await connect(cluster.url) });
-    const b = await startBed({ redisConnection: await connect(cluster.url) });
+    const [connectionA, connectionB] = [await connect(cluster.url), await connect(cluster.url)];
+    const a = await startBed({ redisConnection: connectionA });
+    const b = await startBed({ redisConnection: connectionB });
 
     expectCompletePage(await a.query(HOMEPAGE_QUERY));
     const books = ['homepage-bff:v1:book:b-1', 'homepage-bff:v1:book:b-2'];
@@ -99,5 +101,13 @@ describe('Redis Cluster', () => {
     expectCompletePage(await b.query(HOMEPAGE_QUERY));
     expect(b.upstreams.promo.requests).toHaveLength(0);
     expect(b.upstreams.catalog.requests).toHaveLength(0);
+
+    // A viewer's pages are counted across replicas (rate-limiter-flexible on the Cluster client).
+    const [limitA, limitB] = [connectionA, connectionB].map((connection) =>
+      createViewerLimiter({ perMinute: 1, connection, metrics: silentSharedMetrics }),
+    );
+    const viewer = { kind: 'user', userId: 'u-7' } as const;
+    expect(await limitA?.check(viewer)).toEqual({ allowed: true });
+    expect(await limitB?.check(viewer)).toMatchObject({ allowed: false });
   });
 });
