@@ -83,7 +83,7 @@ describe('Redis behind Sentinel', () => {
 });
 
 describe('Redis Cluster', () => {
-  it('shares promo, books and rate-limit counts across replicas, with keys spread over the nodes', async () => {
+  it('shares promo, books and rate-limit counts across replicas, with keys spread over the nodes, and serves pages without it', async () => {
     const cluster = await topologies.startCluster();
     const [connectionA, connectionB] = [await connect(cluster.url), await connect(cluster.url)];
     const a = await startBed({ redisConnection: connectionA });
@@ -114,5 +114,11 @@ describe('Redis Cluster', () => {
     const viewer = { kind: 'user', userId: 'u-7' } as const;
     expect(await limitA?.check(viewer)).toEqual({ allowed: true });
     expect(await limitB?.check(viewer)).toMatchObject({ allowed: false });
+
+    // The whole cluster gone: a replica with nothing in memory still serves complete pages.
+    cluster.kill();
+    const c = await startBed({ redisConnection: connectionA });
+    expectCompletePage(await c.query(HOMEPAGE_QUERY));
+    expect(c.upstreams.promo.requests).toHaveLength(1);
   });
 });

@@ -36,6 +36,8 @@ export type TestCluster = {
   url: string;
   /** A plain Cluster client, to look at what is stored. */
   admin: Cluster;
+  /** SIGKILLs every node: the whole cluster is gone. */
+  kill(): void;
 };
 
 /** For a test file: Sentinel and Cluster deployments, torn down after each test. */
@@ -152,6 +154,7 @@ export function useRedisTopologies() {
     async startCluster(): Promise<TestCluster> {
       const dir = workDir();
       const ports = [await freePort(), await freePort(), await freePort()];
+      const first = children.length;
       for (const port of ports) {
         await server(port, dir, [
           '--cluster-enabled',
@@ -179,7 +182,12 @@ export function useRedisTopologies() {
       const admin = new Cluster([{ host: '127.0.0.1', port: ports[0] ?? 0 }]);
       admin.on('error', () => {});
       clients.push(admin);
-      return { url: `redis-cluster://127.0.0.1:${ports[0]},127.0.0.1:${ports[1]}`, admin };
+      const nodes = children.slice(first, first + ports.length);
+      return {
+        url: `redis-cluster://127.0.0.1:${ports[0]},127.0.0.1:${ports[1]}`,
+        admin,
+        kill: () => nodes.forEach((node) => node.kill('SIGKILL')),
+      };
     },
   };
 }
