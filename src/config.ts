@@ -2,10 +2,12 @@ import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
 import { DEMO_FAULTS, DEMO_JWT_SECRET } from './demo/settings.js';
 import { readHouseBanners } from './fallbacks/house-banners.js';
+import { readUpstreamTls, UpstreamTlsError } from './outbound/upstream-tls.js';
+import { parseRedisUrl } from './redis/redis-url.js';
 import { loadManifest } from './trusted-documents.js';
 import type { UpstreamPolicy } from './upstreams/policy.js';
 import { UPSTREAMS } from './upstreams/registry.js';
-import { perService, SERVICES, type PerService } from './upstreams/services.js';
+import { perService, SERVICES, type PerService, type ServiceName } from './upstreams/services.js';
 
 // The environment, declared once: every variable with its type, default and
 // meaning (docs/configuration.md is generated from these descriptions: `npm run
@@ -156,7 +158,7 @@ const GlobalEnv = z.object({
   ),
   OTEL_SERVICE_NAME: doc(
     z.string().min(1).default('homepage-bff'),
-    'the service name on exported spans',
+    'the service name on exported spans. Trace sampling follows the standard `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG` (e.g. `parentbased_traceidratio` and `0.1` for one trace in ten; default `parentbased_always_on`), read by the OpenTelemetry SDK itself',
   ),
   REQUEST_DEADLINE_MS: doc(
     milliseconds.default(1500),
@@ -223,8 +225,17 @@ const GlobalEnv = z.object({
     'after the drain delay, the longest in-flight requests may take before the process exits anyway',
   ),
   REDIS_URL: doc(
-    z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// (TLS) URL' }).optional(),
-    '`redis://[user:pass@]host:port[/db]` (`rediss://` for TLS): share the promo cache, the book cache, the anonymous page cache, APQ registrations and rate-limit counters across replicas (recommendations never). Redis is never on the critical path: slow, down or holding garbage, it is a cache miss',
+    z
+      .string()
+      .superRefine((url, ctx) => {
+        try {
+          parseRedisUrl(url);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        }
+      })
+      .optional(),
+    '`redis://[user:pass@]host:port[/db]` (`rediss://` for TLS), `redis-sentinel://[user:pass@]host:port,host:port/<master name>[?db=N&sentinelPassword=…]` (the master a Sentinel group watches; a failover is followed) or `redis-cluster://[user:pass@]host:port,host:port` (any reachable nodes of a Redis Cluster; the rest are discovered): share the promo cache, the book cache, the anonymous page cache, APQ registrations and rate-limit counters across replicas (recommendations never). Redis is never on the critical path: slow, down or holding garbage, it is a cache miss',
     'everything in process memory (one replica)',
   ),
   REDIS_KEY_PREFIX: doc(
@@ -281,6 +292,17 @@ const serviceEnv = (defaults: UpstreamPolicy) =>
       milliseconds.default(defaults.breaker.halfOpenAfterMs),
       'how long an open circuit sends nothing before one probe: recovery is noticed within seconds',
     ),
+    CA_FILE: doc(
+      z.string().min(1).optional(),
+      "PEM file of the CA (or CAs) that signed an `https://` upstream's certificate, for a private CA; read at startup (unreadable: startup fails)",
+      "Node's public CAs",
+    ),
+    CERT_FILE: doc(
+      z.string().min(1).optional(),
+      'PEM client certificate presented to the upstream (mutual TLS); needs `<SERVICE>_KEY_FILE`',
+      'no client certificate',
+    ),
+    KEY_FILE: doc(z.string().min(1).optional(), 'PEM private key of `<SERVICE>_CERT_FILE`'),
   });
 
 /** `DEMO_<SERVICE>_…` variables: the embedded demo services' behaviour. */
@@ -319,6 +341,19 @@ const Env = GlobalEnv.extend({
     if (e.JWT_SECRET !== undefined && e.JWKS_URL !== undefined) {
       problem('JWKS_URL', 'set JWT_SECRET or JWKS_URL, not both');
     }
+    for (const service of SERVICES) {
+      const { URL: url, CA_FILE, CERT_FILE, KEY_FILE } = e.services[service];
+      const tlsFile = [CA_FILE && 'CA_FILE', CERT_FILE && 'CERT_FILE', KEY_FILE && 'KEY_FILE'].find(
+        Boolean,
+      );
+      if (tlsFile && url?.startsWith('http:')) {
+        // TLS files with a plain-HTTP upstream would look secure and not be.
+        problem(
+          `${service.toUpperCase()}_${tlsFile}`,
+          `needs an https:// ${service.toUpperCase()}_URL`,
+        );
+      }
+    }
     try {
       proxyAddr.compile(e.TRUSTED_PROXIES ?? []); // the parser that will use them
     } catch (error) {
@@ -335,6 +370,18 @@ const Env = GlobalEnv.extend({
         const message = error instanceof Error ? error.message : String(error);
         ctx.addIssue({ code: 'custom', path: [variable], message });
         return fallback;
+      }
+    };
+    // An upstream's TLS files; a problem is reported under the variable it is about.
+    const upstreamTls = (service: ServiceName) => {
+      const s = e.services[service];
+      try {
+        return readUpstreamTls(s);
+      } catch (error) {
+        const file = error instanceof UpstreamTlsError ? error.file : 'CA_FILE';
+        const message = error instanceof Error ? error.message : String(error);
+        ctx.addIssue({ code: 'custom', path: ['services', service, file], message });
+        return undefined;
       }
     };
     const production = e.NODE_ENV === 'production';
@@ -420,6 +467,7 @@ const Env = GlobalEnv.extend({
           timeoutMs: s.TIMEOUT_MS,
           retries: s.RETRIES,
           breaker: { threshold: s.BREAKER_THRESHOLD, halfOpenAfterMs: s.BREAKER_HALF_OPEN_MS },
+          tls: upstreamTls(service),
         };
       }),
       promoCache: {

@@ -72,7 +72,7 @@ describe('pages while Redis misbehaves', () => {
 
   it('treats garbage in Redis as a miss: pages complete, the upstreams asked, the garbage counted', async () => {
     const redis = await redisServers.start();
-    await redis.admin.set('homepage-bff:v1:promo', 'not json at all');
+    await redis.admin.set('homepage-bff:v1:{promo}', 'not json at all');
     await redis.admin.set(
       'homepage-bff:v1:book:b-1',
       JSON.stringify({ expiresAt: Date.now() + 60_000, book: { id: 'b-1', title: 42 } }),
@@ -95,16 +95,16 @@ describe('pages while Redis misbehaves', () => {
     expect(text).toMatch(/bff_redis_invalid_values_total\{cache="promo"\} 1/);
     expect(text).toMatch(/bff_redis_invalid_values_total\{cache="catalog"\} 2/);
     // The good values replace the garbage.
-    await stored(redis, 'v1:promo');
-    expect(JSON.parse((await redis.admin.get('homepage-bff:v1:promo')) ?? '{}').value).toHaveLength(
-      PROMOTIONS.length,
-    );
+    await stored(redis, 'v1:{promo}');
+    expect(
+      JSON.parse((await redis.admin.get('homepage-bff:v1:{promo}')) ?? '{}').value,
+    ).toHaveLength(PROMOTIONS.length);
   });
 
   it('treats a key of the wrong type (Redis refusing the command) as a miss', async () => {
     const redis = await redisServers.start();
-    await redis.admin.hset('homepage-bff:v1:promo', 'field', 'value');
-    await redis.admin.lpush('homepage-bff:v1:lock:promo', 'x');
+    await redis.admin.hset('homepage-bff:v1:{promo}', 'field', 'value');
+    await redis.admin.lpush('homepage-bff:v1:lock:{promo}', 'x');
     const b = await replica(redis);
 
     expectCompletePage(await b.bed.query(HOMEPAGE_QUERY));
@@ -125,7 +125,7 @@ describe('pages while Redis misbehaves', () => {
     const a = await startBed({ redisConnection: first.connection });
     const b = await startBed({ redisConnection: second.connection });
     expectCompletePage(await a.query(HOMEPAGE_QUERY));
-    await stored(redis, 'v1:promo', 'v1:book:b-1', 'v1:book:b-2');
+    await stored(redis, 'v1:{promo}', 'v1:book:b-1', 'v1:book:b-2');
     expectCompletePage(await b.query(HOMEPAGE_QUERY));
 
     expect(a.upstreams.promo.requests).toHaveLength(1);

@@ -20,7 +20,7 @@ describe('replicas sharing one Redis', () => {
     const [{ bed: a }, { bed: b }] = await startReplicaPair(redis);
 
     expectCompletePage(await a.query(HOMEPAGE_QUERY));
-    await stored(redis, 'v1:promo', 'v1:book:b-1', 'v1:book:b-2');
+    await stored(redis, 'v1:{promo}', 'v1:book:b-1', 'v1:book:b-2');
     expectCompletePage(await b.query(HOMEPAGE_QUERY));
 
     expect(a.upstreams.promo.requests).toHaveLength(1);
@@ -64,7 +64,7 @@ describe('replicas sharing one Redis', () => {
       expect(body.errors).toBeUndefined();
       expect(body.data?.homepage.recommendations[0].book.id).toBe('b-u-42');
     }
-    await stored(redis, 'v1:promo', 'v1:book:b-u-42');
+    await stored(redis, 'v1:{promo}', 'v1:book:b-u-42');
 
     for (const bed of beds) expect(bed.upstreams.recommendations.requests).toHaveLength(1);
     const keys = await redis.admin.keys('*');

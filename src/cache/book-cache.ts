@@ -4,6 +4,7 @@ import type { SharedStateMetrics } from '../observability/metrics.js';
 import type { RedisConnection } from '../redis/connection.js';
 import { KEYS } from '../redis/keys.js';
 import { parseStored } from '../redis/parse-stored.js';
+import { readMany, writeMany } from '../redis/read-many.js';
 import { Book } from '../upstreams/catalog/schema.js';
 
 /** A book held, and until when (epoch ms) it may be served. */
@@ -68,7 +69,12 @@ export function createBookCache({
       if (found.size > 0) metrics.cacheLevelHit('catalog', 'memory', found.size);
       const asked = missing.filter((id) => id.length <= MAX_SHARED_ID_LENGTH);
       if (!shared || asked.length === 0) return found;
-      const raw = await shared.run((redis) => redis.mget(...asked.map((id) => KEYS.book(id))));
+      const raw = await shared.run((redis) =>
+        readMany(
+          redis,
+          asked.map((id) => KEYS.book(id)),
+        ),
+      );
       if (raw === undefined) return found;
       let fromRedis = 0;
       asked.forEach((id, index) => {
@@ -88,16 +94,10 @@ export function createBookCache({
       const expiresAt = Date.now() + ttlMs;
       for (const [id, book] of books) keepLocally(id, book, expiresAt);
       if (!shared) return;
-      shared.write(async (redis) => {
-        const batch = redis.pipeline();
-        for (const [id, book] of books) {
-          if (id.length > MAX_SHARED_ID_LENGTH) continue;
-          batch.set(KEYS.book(id), JSON.stringify({ expiresAt, book }), 'PX', ttlMs);
-        }
-        // A pipeline resolves even when its commands fail: report the first failure.
-        const failure = (await batch.exec())?.find(([error]) => error !== null)?.[0];
-        if (failure) throw failure;
-      });
+      const entries = [...books]
+        .filter(([id]) => id.length <= MAX_SHARED_ID_LENGTH)
+        .map(([id, book]) => [KEYS.book(id), JSON.stringify({ expiresAt, book })] as const);
+      shared.write((redis) => writeMany(redis, entries, ttlMs));
     },
   };
 }

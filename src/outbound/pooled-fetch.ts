@@ -1,4 +1,5 @@
 import { Pool, type Dispatcher } from 'undici';
+import type { UpstreamTls } from './upstream-tls.js';
 
 /** Options of `createPooledFetch`. */
 export type PooledFetchOptions = {
@@ -12,6 +13,8 @@ export type PooledFetchOptions = {
   connections?: number;
   /** How long an idle socket is kept (capped by the server's own `Keep-Alive` hint). Default 4000 ms. */
   keepAliveTimeoutMs?: number;
+  /** For an `https://` origin: a private CA and a client certificate. Default: Node's public CAs, no client certificate. */
+  tls?: UpstreamTls | undefined;
 };
 
 /** A `fetch` for one origin, and a way to close its sockets. */
@@ -34,7 +37,7 @@ const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
  */
 export function createPooledFetch(
   origin: string,
-  { connections = 128, keepAliveTimeoutMs = 4000 }: PooledFetchOptions = {},
+  { connections = 128, keepAliveTimeoutMs = 4000, tls }: PooledFetchOptions = {},
 ): PooledFetch {
   const pool = new Pool(origin, {
     connections,
@@ -42,6 +45,8 @@ export function createPooledFetch(
     // Budgets are the caller's (its signal): undici's own 300 s limits stay out of the way.
     headersTimeout: 0,
     bodyTimeout: 0,
+    // undici hands these to tls.connect; the hostname is still verified against the certificate.
+    ...(tls && { connect: { ...tls } }),
   });
   const expected = new URL(origin).origin;
 

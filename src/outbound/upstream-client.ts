@@ -63,7 +63,7 @@ export type UpstreamClientOptions = {
   logger: Logger;
   /** Source of jitter; tests may pin it. Default `Math.random`. */
   random?: () => number;
-  /** The transport under ky. Default: a keep-alive undici pool for `baseUrl` (pooled-fetch.ts). */
+  /** The transport under ky. Default: a keep-alive undici pool for `baseUrl` (pooled-fetch.ts), with `policy.tls`. */
   fetch?: typeof globalThis.fetch;
 };
 
@@ -73,7 +73,7 @@ export function createUpstreamClient({
   policy,
   logger,
   random = Math.random,
-  fetch = createPooledFetch(baseUrl).fetch,
+  fetch = createPooledFetch(baseUrl, { tls: policy.tls }).fetch,
 }: UpstreamClientOptions): UpstreamClient {
   const http: KyInstance = ky.create({
     fetch,

@@ -9,11 +9,20 @@ import {
   TimeoutStrategy,
   wrap,
 } from 'cockatiel';
-import { Redis, ReplyError } from 'ioredis';
+import { Cluster, Redis, ReplyError, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { SharedStateMetrics } from '../observability/metrics.js';
+import { parseRedisUrl, type RedisTarget } from './redis-url.js';
 import { createStateTracker, type StateTracker } from './state-tracker.js';
+
+/**
+ * A client of any topology (a server, a Sentinel-watched master, a Cluster):
+ * the commands the gateway uses are the same on each. Keys of one multi-key
+ * command must share a hash slot (redis/keys.ts); see read-many.ts for reads
+ * of unrelated keys.
+ */
+export type RedisClient = Redis | Cluster;
 
 /** Consecutive failures that stop sending commands for a while. */
 const BREAKER_THRESHOLD = 5;
@@ -33,13 +42,13 @@ export type RedisConnection = {
    * refusing, slower than `timeoutMs`, or resting behind the open breaker.
    * Never throws; each failure is counted and fed to the state tracker.
    */
-  run<T>(command: (client: Redis) => Promise<T>): Promise<T | undefined>;
+  run<T>(command: (client: RedisClient) => Promise<T>): Promise<T | undefined>;
   /** Fire-and-forget: the caller never waits for a write. */
-  write(command: (client: Redis) => Promise<unknown>): void;
+  write(command: (client: RedisClient) => Promise<unknown>): void;
   /** `run` as a yes/no: whether Redis can be asked right now (breaker closed or probing). */
   readonly usable: boolean;
   readonly tracker: StateTracker;
-  readonly client: Redis;
+  readonly client: RedisClient;
   /** How long a value read from Redis is served from process memory (REDIS_LOCAL_TTL_MS). */
   readonly localTtlMs: number;
   /** Drops the connection at once (shutdown, tests); pending writes are best effort. */
@@ -55,7 +64,9 @@ export type RedisConnection = {
  * and `status` stays "ready", so only the timeouts reveal it: they feed the
  * breaker like any error. The connection is made in the background: startup
  * never waits for Redis, and reconnects go on (with a bounded delay) for as long
- * as the process lives.
+ * as the process lives. The same holds behind Sentinel (a failover drops the
+ * connection; the reconnect asks the sentinels for the new master) and for a
+ * Cluster (each node's connection has the same limits).
  */
 export function createRedisConnection({
   url,
@@ -67,18 +78,7 @@ export function createRedisConnection({
   breakerHalfOpenMs = 2000,
 }: RedisConnectionOptions): RedisConnection {
   const tracker = createStateTracker({ logger, metrics });
-  const client = new Redis(url, {
-    keyPrefix,
-    commandTimeout: timeoutMs,
-    connectTimeout: 2000,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    autoResendUnfulfilledCommands: false,
-    // Reconnect forever, at most every 2 s (plus jitter so replicas spread out).
-    retryStrategy: (times) => Math.min(100 * times, 2000) + Math.floor(Math.random() * 100),
-    lazyConnect: true,
-    connectionName: 'homepage-bff',
-  });
+  const client = createClient(parseRedisUrl(url), keyPrefix, timeoutMs);
   client.on('ready', () => tracker.note('up'));
   // Emitted on every failed reconnect: the tracker logs only the change.
   client.on('error', (error: Error) => tracker.note('down', error.message));
@@ -93,7 +93,7 @@ export function createRedisConnection({
   // script that needs EVALSHA then EVAL) by the same budget.
   const policy = wrap(breaker, timeout(timeoutMs, TimeoutStrategy.Aggressive));
 
-  async function run<T>(command: (redis: Redis) => Promise<T>): Promise<T | undefined> {
+  async function run<T>(command: (redis: RedisClient) => Promise<T>): Promise<T | undefined> {
     try {
       const result = await policy.execute(() => command(client));
       tracker.note('up');
@@ -127,4 +127,65 @@ export function createRedisConnection({
     localTtlMs,
     close: () => client.disconnect(),
   };
+}
+
+// Private helpers.
+
+// Reconnect forever, at most every 2 s (plus jitter so replicas spread out).
+const reconnectDelay = (times: number) =>
+  Math.min(100 * times, 2000) + Math.floor(Math.random() * 100);
+
+/** The ioredis client for `target`, with the limits described on `createRedisConnection`. */
+function createClient(target: RedisTarget, keyPrefix: string, timeoutMs: number): RedisClient {
+  // What every connection to a Redis node gets, whatever the topology.
+  const perNode = {
+    keyPrefix,
+    commandTimeout: timeoutMs,
+    connectTimeout: 2000,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    connectionName: 'homepage-bff',
+  } satisfies RedisOptions;
+  const asClient = { enableOfflineQueue: false, lazyConnect: true } as const;
+  switch (target.kind) {
+    case 'server':
+      return new Redis(target.url, { ...perNode, ...asClient, retryStrategy: reconnectDelay });
+    case 'sentinel':
+      return new Redis({
+        ...perNode,
+        ...asClient,
+        retryStrategy: reconnectDelay,
+        sentinels: target.sentinels,
+        name: target.name,
+        db: target.db,
+        username: target.username,
+        password: target.password,
+        sentinelPassword: target.sentinelPassword,
+        sentinelRetryStrategy: reconnectDelay,
+        // Also listens on the sentinels for +switch-master, so a failover is
+        // followed at once rather than when the old master drops us.
+        failoverDetector: true,
+      });
+    case 'cluster':
+      return new Cluster(target.nodes, {
+        ...asClient,
+        keyPrefix,
+        clusterRetryStrategy: reconnectDelay,
+        // Commands to several nodes at once (read-many.ts) go out as one
+        // pipeline per node.
+        enableAutoPipelining: true,
+        // A command caught in a resharding or failover is not retried past the budget.
+        maxRedirections: 2,
+        retryDelayOnFailover: 20,
+        retryDelayOnClusterDown: 20,
+        slotsRefreshTimeout: 2000,
+        // The prefix is the Cluster's own (it picks the node by the prefixed key).
+        redisOptions: {
+          ...perNode,
+          keyPrefix: undefined,
+          username: target.username,
+          password: target.password,
+        },
+      });
+  }
 }

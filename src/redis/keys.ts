@@ -3,15 +3,23 @@
 // shape of what is stored: a release that changes a stored shape bumps it, so it
 // never reads values written by the previous release during a rolling update
 // (the old keys simply expire).
+//
+// Redis Cluster: a command on several keys needs them in one hash slot, so keys
+// read or written together carry the same hash tag (the part in `{…}`, the only
+// part Cluster hashes): the promo entry and its lock are read by one MGET. A
+// variant of them (e.g. per forwarded header) goes *inside* the braces, for the
+// entry and its lock alike: `v1:{promo:<variant>}` and `v1:lock:{promo:<variant>}`.
+// Unrelated keys (books, pages) have no tag, so they spread over the cluster;
+// reads of many of them go through redis/read-many.ts.
 
 /** Format version of every stored value; bump it when a stored shape changes. */
 export const KEY_VERSION = 'v1';
 
 export const KEYS = {
   /** The promo SWR entry: promotions with their timestamps (cache/redis-swr-level.ts). */
-  promo: `${KEY_VERSION}:promo`,
+  promo: `${KEY_VERSION}:{promo}`,
   /** Held by the one replica refreshing promo (SET NX PX). */
-  promoLock: `${KEY_VERSION}:lock:promo`,
+  promoLock: `${KEY_VERSION}:lock:{promo}`,
   /** One book's details with their expiry (cache/book-cache.ts). */
   book: (id: string) => `${KEY_VERSION}:book:${id}`,
   /** An anonymous page, by its page-cache key (inbound/shared-page-store.ts). */

@@ -1,3 +1,5 @@
+import type { UpstreamTls } from '../outbound/upstream-tls.js';
+
 /**
  * How one upstream is called. Each service declares its own default in its
  * folder (`src/upstreams/<service>/index.ts`); every number can be overridden
@@ -25,6 +27,8 @@ export type UpstreamPolicy = {
   breaker: { threshold: number; halfOpenAfterMs: number };
   /** Largest body accepted. */
   maxBodyBytes: number;
+  /** A private CA and a client certificate (`<SERVICE>_CA_FILE`, …); unset: Node's defaults. */
+  tls?: UpstreamTls | undefined;
 };
 
 const MiB = 1024 * 1024;
