@@ -14,6 +14,8 @@ export const REQUEST_ERRORS = {
     status: 400,
     message: 'The request is not a GraphQL request this gateway can serve.',
   },
+  /** A path the gateway does not serve (src/inbound/routes.ts): refused before any work. */
+  NOT_FOUND: { status: 404, message: 'Nothing is served at this path: send GraphQL to /graphql.' },
   UNAUTHENTICATED: { status: 401, message: 'The access token is invalid.' },
   AUTH_UNAVAILABLE: {
     status: 503,
