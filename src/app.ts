@@ -93,6 +93,8 @@ export type GatewayOptions = Pick<
    * registration on one replica serves them all.
    */
   persistedQueryStore?: PersistedQueryStore;
+  /** Proxies whose `X-Forwarded-For` names the client (per-client APQ budgets). Default: none. */
+  trustedProxies?: readonly string[];
   /** Where shed requests are counted and logged, shared with admission (build-server.ts); built here when not given. */
   shedReporter?: ShedReporter;
   /**
@@ -176,6 +178,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       useTrustedDocuments({
         ...security.trustedDocuments,
         store: options.persistedQueryStore ?? persistedQueryStore(options, metrics),
+        ...(options.trustedProxies && { trustedProxies: options.trustedProxies }),
         logger: options.logger,
       }),
       useIntrospectionSwitch({ enabled: security.introspection }),

@@ -83,6 +83,7 @@ export function buildServer(
     ...(isReady && { isReady }),
     redisConnection,
     rateLimiter,
+    trustedProxies: config.rateLimit.trustedProxies,
   });
   // Built after the gateway, so building it is not read as event-loop delay.
   const admission = createAdmission({

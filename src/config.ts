@@ -98,6 +98,14 @@ const GlobalEnv = z.object({
     count(1_000_000).default(300),
     'new automatic persisted queries registered per minute (process-wide); past it, queries still run but are not stored, so junk cannot churn the store',
   ),
+  APQ_MAX_DOCUMENT_BYTES: doc(
+    z.coerce.number().int().min(256).max(10_485_760).default(16_384),
+    'largest document automatic persisted queries register, in bytes of the text as sent (comments and whitespace count); a larger registration is refused with `PERSISTED_QUERY_TOO_LARGE` (the same query without its hash still runs). 16 KiB is several times the largest page query',
+  ),
+  APQ_REGISTRATIONS_PER_CLIENT_PER_MINUTE: doc(
+    count(1_000_000).default(30),
+    "new automatic persisted queries one client address registers per minute (`TRUSTED_PROXIES` decides the address), before the process-wide budget: one client cannot spend everyone's budget. A real client registers its few operations once",
+  ),
   CORS_ORIGINS: doc(
     z
       .string()
@@ -312,6 +320,13 @@ const Env = GlobalEnv.extend({
     if (missing.length === 0 && e.JWT_SECRET === undefined && e.JWKS_URL === undefined) {
       problem('JWT_SECRET', 'is required (or JWKS_URL) when real upstreams are configured');
     }
+    // The demo secret is published: with real upstreams, anyone could mint tokens.
+    if (missing.length === 0 && e.JWT_SECRET === DEMO_JWT_SECRET) {
+      problem(
+        'JWT_SECRET',
+        'is the published demo secret: set a secret of your own with real upstreams',
+      );
+    }
     if (e.JWT_SECRET !== undefined && e.JWKS_URL !== undefined) {
       problem('JWKS_URL', 'set JWT_SECRET or JWKS_URL, not both');
     }
@@ -384,6 +399,9 @@ const Env = GlobalEnv.extend({
           /** Bytes of automatic persisted queries kept in memory; 0: none registered. */
           storeMaxBytes: e.APQ_CACHE_MAX_BYTES,
           registrationsPerMinute: e.APQ_REGISTRATIONS_PER_MINUTE,
+          registrationsPerClientPerMinute: e.APQ_REGISTRATIONS_PER_CLIENT_PER_MINUTE,
+          /** Largest document registered (bytes as sent); larger: PERSISTED_QUERY_TOO_LARGE. */
+          maxDocumentBytes: e.APQ_MAX_DOCUMENT_BYTES,
         },
         /** Browser origins allowed (exact, `https://*.example.com`, or `*` without credentials). */
         corsOrigins: e.CORS_ORIGINS ?? (production ? [] : ['*']),

@@ -37,6 +37,11 @@ export const REQUEST_ERRORS = {
     status: 400,
     message: 'The query does not match its sha256Hash: hash the exact text sent.',
   },
+  /** An APQ registration over APQ_MAX_DOCUMENT_BYTES (comments and whitespace count). */
+  PERSISTED_QUERY_TOO_LARGE: {
+    status: 400,
+    message: 'The document is too large to register: send the query without its hash.',
+  },
   PERSISTED_QUERY_ONLY: {
     status: 400,
     message: 'Only trusted documents are accepted: send a documentId.',
