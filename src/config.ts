@@ -154,6 +154,11 @@ const GlobalEnv = z.object({
     '`Server-Timing` header on every non-incremental response',
   ),
   METRICS: doc(flag.default(true), 'Prometheus metrics at `GET /metrics`'),
+  METRICS_PORT: doc(
+    port.optional(),
+    'port serving `GET /metrics` on its own, apart from the gateway: never public, never shed, never rate limited (the main port then answers `/metrics` with 404). Open it to the scraper only',
+    '`9464` in production; the main port otherwise',
+  ),
   OTEL_EXPORTER_OTLP_ENDPOINT: doc(
     httpUrl.optional(),
     'OTLP/HTTP collector (e.g. `http://otel-collector:4318`); tracing is off without it',
@@ -200,7 +205,7 @@ const GlobalEnv = z.object({
   ),
   PAGE_CACHE_MAX_BYTES: doc(
     z.coerce.number().int().min(0).max(1_073_741_824).default(16_777_216),
-    'memory bound of the page cache (bodies and keys), least recently used pages evicted first: 16 MB holds a few thousand home pages (about 3 KB each)',
+    'memory bound of the page cache (everything a page keeps: keys, URLs, headers, bodies, refresh data), least recently used pages evicted first: 16 MB holds a few thousand home pages (about 3 KB each)',
   ),
   HOUSE_BANNERS_FILE: doc(
     z.string().min(1).optional(),
@@ -367,6 +372,8 @@ const Env = GlobalEnv.extend({
       observability: {
         serverTiming: e.SERVER_TIMING,
         metrics: e.METRICS,
+        /** Port of the metrics server; `null`: `/metrics` on the main port (development). */
+        metricsPort: e.METRICS_PORT ?? (production ? 9464 : null),
         otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
         serviceName: e.OTEL_SERVICE_NAME,
         /** Distinct client names kept as metric labels; later ones are `other`. */
