@@ -15,6 +15,8 @@ export type RouteEntry = {
    * and metrics skip them: an overloaded replica is still alive and ready.
    */
   frontSteps: boolean;
+  /** Whether its query string is passed on; without, the route sees its bare path. */
+  readsQuery: boolean;
 };
 
 /**
@@ -22,10 +24,11 @@ export type RouteEntry = {
  * takes one entry here; anything absent is a 404 before any work.
  */
 export const ROUTES = {
-  '/graphql': { name: 'graphql', frontSteps: true },
-  '/health': { name: 'health', frontSteps: false },
-  '/ready': { name: 'ready', frontSteps: false },
-  '/metrics': { name: 'metrics', frontSteps: false },
+  '/graphql': { name: 'graphql', frontSteps: true, readsQuery: true },
+  // yoga's own health check matches `/health` as the URL's suffix, query included.
+  '/health': { name: 'health', frontSteps: false, readsQuery: false },
+  '/ready': { name: 'ready', frontSteps: false, readsQuery: false },
+  '/metrics': { name: 'metrics', frontSteps: false, readsQuery: false },
 } as const satisfies Record<string, RouteEntry>;
 
 export type RouteTable = Readonly<Record<string, RouteEntry>>;
@@ -35,7 +38,7 @@ export type RouteName = (typeof ROUTES)[keyof typeof ROUTES]['name'];
 export type Routed = RouteEntry & {
   /** The path, exactly a key of the table. */
   path: string;
-  /** `path` plus the query string, re-serialised (see `routeOf`). */
+  /** `path`, plus the query string re-serialised when the route reads it (see `routeOf`). */
   target: string;
 };
 
@@ -71,7 +74,7 @@ export function routeOf(url: string | undefined, table: RouteTable = ROUTES): Ro
   }
   // WHATWG's own normalisation must agree (no dot segments, backslashes, …).
   if (parsed.pathname !== path) return undefined;
-  const query = parsed.searchParams.toString();
+  const query = entry.readsQuery ? parsed.searchParams.toString() : '';
   return { ...entry, path, target: query === '' ? path : `${path}?${query}` };
 }
 
