@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { signToken } from '../src/auth.js';
 import type { Logger } from '../src/logger.js';
@@ -131,6 +132,34 @@ describe('no internals in any answer, and no error-level logs on demand', () => 
     expectNoInternals(answer.body);
     expect(lines.filter((line) => line.level === 'error' || line.level === 'warn')).toEqual([]);
     expect(lines.filter((line) => line.level === 'info')).toHaveLength(1);
+  });
+});
+
+describe('a client abandoning its body', () => {
+  it('is logged at debug, never at error', async () => {
+    const { logger, lines } = recordingLogger();
+    // Settles on the server's word about this request, at whatever level.
+    let heard: () => void = () => {};
+    const logged = new Promise<void>((resolve) => (heard = resolve));
+    const listening =
+      (log: Logger['debug']) =>
+      (message: unknown, ...rest: unknown[]) => {
+        log(message, ...rest);
+        if (/went away|Front step failed/.test(String(message))) heard();
+      };
+    const server = await start(PRODUCTION, {
+      logger: { ...logger, debug: listening(logger.debug), error: listening(logger.error) },
+    });
+    const socket = connect(server.port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      'POST /graphql HTTP/1.1\r\nHost: gateway.test\r\nContent-Type: application/json\r\nContent-Length: 41\r\n\r\n{',
+    );
+    // Once the server has the headers (the request is in a front step), go away.
+    setTimeout(() => socket.destroy(), 50);
+    await logged;
+    expect(lines.filter((line) => line.level === 'error')).toEqual([]);
+    expect(lines.some((line) => line.level === 'debug' && /went away/.test(line.text))).toBe(true);
   });
 });
 
