@@ -107,6 +107,7 @@ describe('no internals in any answer, and no error-level logs on demand', () => 
     expect(JSON.parse(answer.body).errors[0].extensions.code).toBe('BAD_REQUEST');
     expectNoInternals(answer.body);
     expect(lines.filter((line) => line.level === 'error')).toEqual([]);
+    expect(lines.filter((line) => line.level === 'info')).toHaveLength(1);
   });
 
   it('refuses a malformed JSON body with 400 BAD_REQUEST, echoing neither parser nor body', async () => {

@@ -53,11 +53,16 @@ export function createGatewayServer(
 ): Server {
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
+    // Refusals before any step are logged like a step's: every request once, at info.
+    const refused = (status: number, code: 'NOT_FOUND' | 'BAD_REQUEST') => {
+      refuse(res, status, code);
+      onStepAnswer?.(req, res, { code }, performance.now() - started);
+    };
     const routed = routeOf(req.url, routes);
-    if (routed === undefined) return refuse(res, 404, 'NOT_FOUND');
+    if (routed === undefined) return refused(404, 'NOT_FOUND');
     // yoga builds the request's URL from Host: one that makes no URL (`[::`)
     // failed there with a 500 carrying a stack. Refused here, with a code.
-    if (!isHost(req.headers.host)) return refuse(res, 400, 'BAD_REQUEST');
+    if (!isHost(req.headers.host)) return refused(400, 'BAD_REQUEST');
     // From here on, every step and yoga read the one spelling of the target.
     req.url = routed.target;
     setRoute(req, routed);
