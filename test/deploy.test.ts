@@ -212,6 +212,7 @@ describe('the container image', () => {
     expect(packageJson.scripts.start).toMatch(/&& node dist\/main\.js$/);
     expect(last(dockerfile, 'USER')).toBe('node');
     expect(last(dockerfile, 'EXPOSE')).toBe(settings.PORT);
+    expect(all(dockerfile, 'EXPOSE')).toContain(settings.METRICS_PORT);
     expect(all(dockerfile, 'ENV')).toContain('NODE_ENV=production');
   });
 
