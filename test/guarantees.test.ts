@@ -68,6 +68,31 @@ describe('a client going away', () => {
   });
 });
 
+describe('shedding on event-loop delay, end to end', () => {
+  it('sheds a page arriving after the event loop was blocked, as OVERLOADED', async () => {
+    const server = await start({ MAX_EVENT_LOOP_DELAY_MS: '50', MAX_IN_FLIGHT: '0' });
+    const page = () =>
+      fetch(`${server.origin}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
+    // A first page after one whole window starts a new one (readings roll when read).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await page();
+    // The server runs in this process: a second of synchronous work blocks its loop.
+    const blockedUntil = performance.now() + 1000;
+    while (performance.now() < blockedUntil);
+
+    const shed = await page();
+
+    expect(shed.status).toBe(503);
+    expect((await shed.json()).errors[0].extensions.code).toBe('OVERLOADED');
+    const metrics = await (await fetch(`${server.origin}/metrics`)).text();
+    expect(metrics).toMatch(/^bff_requests_shed_total\{reason="event_loop_delay"\} [1-9]/m);
+  });
+});
+
 describe('automatic persisted queries read back from Redis', () => {
   it('refuses a stored value that is not the document its hash names', async () => {
     const shared = await redis.start();
