@@ -37,6 +37,8 @@ COPY operations ./operations
 # The base image's unprivileged user (uid 1000). Kubernetes cannot check that a
 # user given by name is not root, so deployment.yaml sets runAsUser: 1000 too.
 USER node
+# The metrics port (METRICS_PORT, 9464 in production) first: scrapers only, never public.
+EXPOSE 9464
 EXPOSE 4000
 # Node is PID 1 and handles SIGTERM itself (src/main.ts drains, then exits).
 CMD ["node", "dist/main.js"]

@@ -29,6 +29,7 @@ import { createSharedPersistedQueryStore } from './persisted/shared-persisted-qu
 import { useAllowCrossOrigin } from './plugins/use-allow-cross-origin.js';
 import { useCompressResponses } from './plugins/use-compress-responses.js';
 import { useCsrfPrevention } from './plugins/use-csrf-prevention.js';
+import { useRefuseMalformedParams } from './plugins/use-refuse-malformed-params.js';
 import { useRefuseStreamReservation } from './plugins/use-refuse-stream-reservation.js';
 import { useCacheControl } from './plugins/use-cache-control.js';
 import { useCompiledExecution } from './plugins/use-compiled-execution.js';
@@ -93,6 +94,8 @@ export type GatewayOptions = Pick<
    * registration on one replica serves them all.
    */
   persistedQueryStore?: PersistedQueryStore;
+  /** Proxies whose `X-Forwarded-For` names the client (per-client APQ budgets). Default: none. */
+  trustedProxies?: readonly string[];
   /** Where shed requests are counted and logged, shared with admission (build-server.ts); built here when not given. */
   shedReporter?: ShedReporter;
   /**
@@ -158,6 +161,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     maxRequestBodySize: false,
     // `/health` (liveness) is yoga's built-in; `/ready` follows the process lifecycle.
     healthCheckEndpoint: '/health',
+    // The only GraphQL path: the Node server routes nothing else here (inbound/routes.ts).
+    graphqlEndpoint: '/graphql',
     plugins: [
       // Preflights are answered first: they cost nothing else.
       useAllowCrossOrigin({ origins: security.corsOrigins }),
@@ -170,9 +175,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       useReadinessCheck({ endpoint: '/ready', check: options.isReady ?? (() => true) }),
       useRequestSizeLimit({ maxBytes: security.maxBodyBytes }),
       ...(security.csrfPrevention ? [useCsrfPrevention()] : []),
+      useRefuseMalformedParams(),
       useTrustedDocuments({
         ...security.trustedDocuments,
         store: options.persistedQueryStore ?? persistedQueryStore(options, metrics),
+        ...(options.trustedProxies && { trustedProxies: options.trustedProxies }),
         logger: options.logger,
       }),
       useIntrospectionSwitch({ enabled: security.introspection }),

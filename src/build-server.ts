@@ -5,6 +5,8 @@ import { createAdmission } from './inbound/admission.js';
 import { limitAnonymousPages } from './inbound/limit-anonymous-pages.js';
 import { createPageCache } from './inbound/page-cache.js';
 import { createMemoryPageStore } from './inbound/page-store.js';
+import { createMetricsServer } from './inbound/metrics-server.js';
+import { ROUTES } from './inbound/routes.js';
 import { createGatewayServer } from './inbound/server.js';
 import { createSharedPageStore } from './inbound/shared-page-store.js';
 import { createShedReporter } from './inbound/shed-reporter.js';
@@ -37,6 +39,8 @@ export type BuildServerOptions = {
 /** The built server, not yet listening, and what to release after it closed. */
 export type BuiltServer = {
   server: Server;
+  /** Serves `/metrics` alone, to listen on METRICS_PORT; `null`: metrics on `server` (or off). */
+  metricsServer: Server | null;
   gateway: Gateway;
   /** Flushes spans still batched and closes Redis. Call after `server.close()`. */
   release(): Promise<void>;
@@ -83,6 +87,7 @@ export function buildServer(
     ...(isReady && { isReady }),
     redisConnection,
     rateLimiter,
+    trustedProxies: config.rateLimit.trustedProxies,
   });
   // Built after the gateway, so building it is not read as event-loop delay.
   const admission = createAdmission({
@@ -93,8 +98,16 @@ export function buildServer(
   // In order: shed what cannot be served in time, then what is over its limit, and
   // only then answer an anonymous page from the cache (a hit is served only to a
   // request the pipeline would have accepted).
+  // Metrics on a port of their own (metrics-server.ts says why): the main port drops the route.
+  const { metricsPort } = config.observability;
+  const metricsServer =
+    config.observability.metrics && metricsPort !== null
+      ? createMetricsServer(metrics.registry)
+      : null;
+  const { '/metrics': _metrics, ...withoutMetrics } = ROUTES;
   const server = createGatewayServer(gateway, {
     limits: config.server,
+    routes: metricsServer ? withoutMetrics : ROUTES,
     steps: [
       admission.step,
       ...(rateLimiter
@@ -128,6 +141,7 @@ export function buildServer(
   });
   return {
     server,
+    metricsServer,
     gateway,
     async release() {
       await tracing.shutdown(); // flush spans still batched

@@ -100,6 +100,14 @@ const GlobalEnv = z.object({
     count(1_000_000).default(300),
     'new automatic persisted queries registered per minute (process-wide); past it, queries still run but are not stored, so junk cannot churn the store',
   ),
+  APQ_MAX_DOCUMENT_BYTES: doc(
+    z.coerce.number().int().min(256).max(10_485_760).default(16_384),
+    'largest document automatic persisted queries register, in bytes of the text as sent (comments and whitespace count); a larger registration is refused with `PERSISTED_QUERY_TOO_LARGE` (the same query without its hash still runs). 16 KiB is several times the largest page query',
+  ),
+  APQ_REGISTRATIONS_PER_CLIENT_PER_MINUTE: doc(
+    count(1_000_000).default(30),
+    "new automatic persisted queries one client address registers per minute (`TRUSTED_PROXIES` decides the address), before the process-wide budget: one client cannot spend everyone's budget. A real client registers its few operations once",
+  ),
   CORS_ORIGINS: doc(
     z
       .string()
@@ -152,6 +160,11 @@ const GlobalEnv = z.object({
     flag.default(true),
     '`true`/`false`: count the schema coordinates (`Type.field`) each operation selects, per client name and version, as `bff_schema_field_requests_total` (read by `npm run schema:check -- --usage`), and log the first use of a deprecated field by each client version',
   ),
+  METRICS_PORT: doc(
+    port.optional(),
+    'port serving `GET /metrics` on its own, apart from the gateway: never public, never shed, never rate limited (the main port then answers `/metrics` with 404). Open it to the scraper only',
+    '`9464` in production; the main port otherwise',
+  ),
   OTEL_EXPORTER_OTLP_ENDPOINT: doc(
     httpUrl.optional(),
     'OTLP/HTTP collector (e.g. `http://otel-collector:4318`); tracing is off without it',
@@ -198,7 +211,7 @@ const GlobalEnv = z.object({
   ),
   PAGE_CACHE_MAX_BYTES: doc(
     z.coerce.number().int().min(0).max(1_073_741_824).default(16_777_216),
-    'memory bound of the page cache (bodies and keys), least recently used pages evicted first: 16 MB holds a few thousand home pages (about 3 KB each)',
+    'memory bound of the page cache (everything a page keeps: keys, URLs, headers, bodies, refresh data), least recently used pages evicted first: 16 MB holds a few thousand home pages (about 3 KB each)',
   ),
   HOUSE_BANNERS_FILE: doc(
     z.string().min(1).optional(),
@@ -338,6 +351,13 @@ const Env = GlobalEnv.extend({
     if (missing.length === 0 && e.JWT_SECRET === undefined && e.JWKS_URL === undefined) {
       problem('JWT_SECRET', 'is required (or JWKS_URL) when real upstreams are configured');
     }
+    // The demo secret is published: with real upstreams, anyone could mint tokens.
+    if (missing.length === 0 && e.JWT_SECRET === DEMO_JWT_SECRET) {
+      problem(
+        'JWT_SECRET',
+        'is the published demo secret: set a secret of your own with real upstreams',
+      );
+    }
     if (e.JWT_SECRET !== undefined && e.JWKS_URL !== undefined) {
       problem('JWKS_URL', 'set JWT_SECRET or JWKS_URL, not both');
     }
@@ -403,6 +423,8 @@ const Env = GlobalEnv.extend({
       observability: {
         serverTiming: e.SERVER_TIMING,
         metrics: e.METRICS,
+        /** Port of the metrics server; `null`: `/metrics` on the main port (development). */
+        metricsPort: e.METRICS_PORT ?? (production ? 9464 : null),
         otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
         serviceName: e.OTEL_SERVICE_NAME,
         /** Distinct client names kept as metric labels; later ones are `other`. */
@@ -437,6 +459,9 @@ const Env = GlobalEnv.extend({
           /** Bytes of automatic persisted queries kept in memory; 0: none registered. */
           storeMaxBytes: e.APQ_CACHE_MAX_BYTES,
           registrationsPerMinute: e.APQ_REGISTRATIONS_PER_MINUTE,
+          registrationsPerClientPerMinute: e.APQ_REGISTRATIONS_PER_CLIENT_PER_MINUTE,
+          /** Largest document registered (bytes as sent); larger: PERSISTED_QUERY_TOO_LARGE. */
+          maxDocumentBytes: e.APQ_MAX_DOCUMENT_BYTES,
         },
         /** Browser origins allowed (exact, `https://*.example.com`, or `*` without credentials). */
         corsOrigins: e.CORS_ORIGINS ?? (production ? [] : ['*']),

@@ -33,7 +33,7 @@ if (upstreamUrls === null) {
 }
 
 let draining = false;
-const { server, release } = buildServer(config, {
+const { server, metricsServer, release } = buildServer(config, {
   upstreamUrls,
   logger,
   isReady: () => !draining,
@@ -46,6 +46,13 @@ server.on('error', (error) => {
 // Signed before listening, so the ready message is printed in one piece.
 const demoToken =
   demo && config.auth.secret ? await signToken(config.auth.secret, 'u-42') : undefined;
+metricsServer?.on('error', (error) => {
+  logger.error(
+    `Cannot serve metrics on port ${config.observability.metricsPort}: ${error.message}`,
+  );
+  process.exit(1);
+});
+metricsServer?.listen(config.observability.metricsPort ?? 0, config.host);
 server.listen(config.port, config.host, () => {
   const shown = config.host === undefined || config.host === '0.0.0.0' || config.host === '::';
   const url = `http://${shown ? 'localhost' : config.host}:${config.port}/graphql`;
@@ -80,6 +87,9 @@ async function shutdown(signal: NodeJS.Signals) {
   server.closeIdleConnections();
   await closed;
   clearInterval(sweep);
+  // Scraped to the end: the last numbers of a draining replica count too.
+  metricsServer?.close();
+  metricsServer?.closeAllConnections();
   await release();
   await demo?.close();
   process.exit(0);

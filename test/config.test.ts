@@ -61,6 +61,19 @@ describe('loadConfig', () => {
     expect(errorOf(URLS)).toMatch(/JWT_SECRET: is required/);
   });
 
+  it('refuses the published demo secret as JWT_SECRET with real upstreams', () => {
+    expect(errorOf({ ...URLS, JWT_SECRET: DEMO_JWT_SECRET })).toMatch(
+      /JWT_SECRET: is the published demo secret/,
+    );
+    expect(loadConfig({ JWT_SECRET: DEMO_JWT_SECRET }).auth.secret).toBe(DEMO_JWT_SECRET);
+  });
+
+  it('serves metrics on METRICS_PORT, 9464 by default in production and the main port otherwise', () => {
+    expect(loadConfig({}).observability.metricsPort).toBeNull();
+    expect(loadConfig({ NODE_ENV: 'production' }).observability.metricsPort).toBe(9464);
+    expect(loadConfig({ METRICS_PORT: '9100' }).observability.metricsPort).toBe(9100);
+  });
+
   it.each([
     ['PORT', 'eighty'],
     ['PORT', '70000'],

@@ -68,12 +68,23 @@ describe('Kubernetes manifests', () => {
     const port = Number(settings.PORT);
     const probes = [container.readinessProbe, container.livenessProbe, container.startupProbe];
 
-    expect(container.ports?.map((p) => p.containerPort)).toEqual([port]);
+    expect(containerPort(container, 'http')).toBe(port);
     for (const probe of probes) {
       expect(containerPort(container, probe?.httpGet?.port)).toBe(port);
     }
     for (const servicePort of service.spec?.ports ?? []) {
       expect(containerPort(container, servicePort.targetPort)).toBe(port);
+    }
+  });
+
+  it('exposes metrics on their own port to scrapers, never through the Service', () => {
+    const metricsPort = Number(settings.METRICS_PORT);
+    expect(containerPort(container, 'metrics')).toBe(metricsPort);
+    expect(deployment.spec?.template.metadata?.annotations?.['prometheus.io/port']).toBe(
+      String(metricsPort),
+    );
+    for (const servicePort of service.spec?.ports ?? []) {
+      expect(containerPort(container, servicePort.targetPort)).not.toBe(metricsPort);
     }
   });
 
@@ -201,6 +212,7 @@ describe('the container image', () => {
     expect(packageJson.scripts.start).toMatch(/&& node dist\/main\.js$/);
     expect(last(dockerfile, 'USER')).toBe('node');
     expect(last(dockerfile, 'EXPOSE')).toBe(settings.PORT);
+    expect(all(dockerfile, 'EXPOSE')).toContain(settings.METRICS_PORT);
     expect(all(dockerfile, 'ENV')).toContain('NODE_ENV=production');
   });
 

@@ -14,6 +14,8 @@ export const REQUEST_ERRORS = {
     status: 400,
     message: 'The request is not a GraphQL request this gateway can serve.',
   },
+  /** A path the gateway does not serve (src/inbound/routes.ts): refused before any work. */
+  NOT_FOUND: { status: 404, message: 'Nothing is served at this path: send GraphQL to /graphql.' },
   UNAUTHENTICATED: { status: 401, message: 'The access token is invalid.' },
   AUTH_UNAVAILABLE: {
     status: 503,
@@ -34,6 +36,11 @@ export const REQUEST_ERRORS = {
   PERSISTED_QUERY_HASH_MISMATCH: {
     status: 400,
     message: 'The query does not match its sha256Hash: hash the exact text sent.',
+  },
+  /** An APQ registration over APQ_MAX_DOCUMENT_BYTES (comments and whitespace count). */
+  PERSISTED_QUERY_TOO_LARGE: {
+    status: 400,
+    message: 'The document is too large to register: send the query without its hash.',
   },
   PERSISTED_QUERY_ONLY: {
     status: 400,

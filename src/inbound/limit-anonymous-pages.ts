@@ -1,7 +1,8 @@
 import { errorResponse } from '../errors/vocabulary.js';
 import type { ViewerLimiter } from '../rate-limit/viewer-limiter.js';
 import { createClientAddress } from './client-address.js';
-import { pathOf, writeResponse } from './node-exchange.js';
+import { writeResponse } from './node-exchange.js';
+import { routeName } from './routes.js';
 import type { FrontStep } from './server.js';
 
 /** Options of `limitAnonymousPages`. */
@@ -9,8 +10,6 @@ export type LimitAnonymousPagesOptions = {
   limiter: ViewerLimiter;
   /** Proxies whose `X-Forwarded-For` is believed (TRUSTED_PROXIES). */
   trustedProxies: readonly string[];
-  /** The GraphQL endpoint: only its requests are pages. Default `/graphql`. */
-  endpoint?: string;
 };
 
 /**
@@ -24,14 +23,15 @@ export type LimitAnonymousPagesOptions = {
 export function limitAnonymousPages({
   limiter,
   trustedProxies,
-  endpoint = '/graphql',
 }: LimitAnonymousPagesOptions): FrontStep {
   const addressOf = createClientAddress(trustedProxies);
   return async (req, res) => {
     // Same test as the token check: a blank Authorization header is anonymous.
     if ((req.headers.authorization ?? '').trim() !== '') return false;
     if (req.method !== 'GET' && req.method !== 'POST') return false;
-    if (pathOf(req.url) !== endpoint) return false;
+    // Only pages are limited: the route (routes.ts), never a match on the path's
+    // text, which `/graphql/` or `/health?x=/graphql` once slipped past.
+    if (routeName(req) !== 'graphql') return false;
     const decision = await limiter.check({ kind: 'anonymous', address: addressOf(req) });
     if (decision.allowed) return false;
     await writeResponse(

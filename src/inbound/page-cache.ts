@@ -6,7 +6,14 @@ import { requestIdFrom } from '../observability/request-id.js';
 import type { CacheResult, RequestRecords } from '../observability/request-record.js';
 import { etagOf, matchesIfNoneMatch, sharedCacheHeaders } from './http-cache-headers.js';
 import { clientGone, readRequestBody, requestHeaders, writeResponse } from './node-exchange.js';
-import { headerText, isAnonymous, keyHeaders, PAGE_VARY, pageKey } from './page-key.js';
+import {
+  hasRepeatedKeyHeader,
+  headerText,
+  isAnonymous,
+  keyHeaders,
+  PAGE_VARY,
+  pageKey,
+} from './page-key.js';
 import { answerFacts, reusableForMs } from './page-lifetime.js';
 import {
   createMemoryPageStore,
@@ -14,6 +21,7 @@ import {
   type Replay,
   type StoredPage,
 } from './page-store.js';
+import { routeName } from './routes.js';
 import type { FrontStep } from './server.js';
 
 /** Options of `createPageCache`. */
@@ -35,8 +43,6 @@ export type PageCacheOptions = {
   logger: Logger;
   /** Where pages live. Default: in this process's memory, bounded by `maxBytes`. */
   store?: PageStore;
-  /** yoga's GraphQL endpoint. Default `/graphql`. */
-  endpoint?: string;
   now?: () => number;
 };
 
@@ -82,7 +88,6 @@ export function createPageCache({
   logger,
   now = Date.now,
   store = createMemoryPageStore({ maxBytes, now }),
-  endpoint = '/graphql',
 }: PageCacheOptions): FrontStep {
   if (ttlMs === 0 || maxBytes === 0) return () => false;
   metrics.trackStoredBytes(() => store.bytes);
@@ -194,10 +199,13 @@ export function createPageCache({
     const { method = 'GET', url: path = '/' } = req;
     if (method !== 'GET' && method !== 'POST') return false;
     if (!isAnonymous(req.headers)) return false;
+    if (hasRepeatedKeyHeader(req.rawHeaders)) return false;
     // A browser asking for a page (GraphiQL): nothing the cache would keep.
     if (req.headers.accept?.includes('text/html')) return false;
+    // Pages only, by the route the server gave the request (routes.ts).
+    if (routeName(req) !== 'graphql') return false;
     const url = requestUrl(req, path);
-    if (url === undefined || url.pathname !== endpoint) return false;
+    if (url === undefined) return false;
     // The body limit applies before the cache: a body over it, or of unknown
     // size, is left to yoga, which refuses it (413, 411), hit or not.
     const declared = Number(req.headers['content-length'] ?? (method === 'GET' ? 0 : Number.NaN));

@@ -59,6 +59,32 @@ export function isAnonymous(headers: IncomingHttpHeaders): boolean {
   return headers.authorization === undefined && headers.cookie === undefined;
 }
 
+/** Every header the key or `isAnonymous` reads. */
+const KEY_HEADERS = new Set<string>([
+  ...VALUE_HEADERS,
+  ...PRESENCE_HEADERS,
+  'authorization',
+  'cookie',
+]);
+
+/**
+ * Whether a header the key reads came more than once. Node keeps the first of
+ * some (`Content-Type`, `Authorization`) and joins others, while yoga reads them
+ * all joined: the key and the pipeline could then see different requests (a
+ * form POST with a second JSON Content-Type got a cached 200 served to plain
+ * form POSTs). Such a request is never cached.
+ */
+export function hasRepeatedKeyHeader(rawHeaders: readonly string[]): boolean {
+  const seen = new Set<string>();
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = (rawHeaders[i] as string).toLowerCase();
+    if (!KEY_HEADERS.has(name)) continue;
+    if (seen.has(name)) return true;
+    seen.add(name);
+  }
+  return false;
+}
+
 /** The page's key: a SHA-256 over every input above (short, and ready for a shared store). */
 export function pageKey({ method, url, headers, body }: KeyedRequest): string {
   const hash = createHash('sha256');

@@ -39,12 +39,12 @@ export type PageStore = {
 
 /** Options of `createMemoryPageStore`. */
 export type MemoryPageStoreOptions = {
-  /** Bound on bodies, keys and replays together; least recently used pages go first. */
+  /** Bound on everything a page keeps (see `pageBytes`); least recently used pages go first. */
   maxBytes: number;
   now?: () => number;
 };
 
-/** A page's bookkeeping beyond its bytes: headers, timestamps, map entry. */
+/** A page's bookkeeping beyond its strings and buffers: objects, timestamps, map entry, timer. */
 const OVERHEAD_BYTES = 512;
 
 /** Pages in this process's memory (lru-cache, bounded by size; each kept until its stale window ends). */
@@ -57,8 +57,7 @@ export function createMemoryPageStore({
     // Expired pages leave at once, so memory and the bytes metric stay honest
     // (one timer per stored page: stores are rare, once per page lifetime).
     ttlAutopurge: true,
-    sizeCalculation: (page, key) =>
-      page.body.byteLength + (page.replay.body?.byteLength ?? 0) + key.length + OVERHEAD_BYTES,
+    sizeCalculation: pageBytes,
   });
   return {
     get: (key) => pages.get(key),
@@ -70,4 +69,21 @@ export function createMemoryPageStore({
       return pages.calculatedSize;
     },
   };
+}
+
+/**
+ * Every byte a stored page keeps: its key, body, ETag, the answer's headers
+ * (CORS echoes the client's Origin), and what a refresh resends (URL, key
+ * headers, body). Leaving the headers and URL out let a client with 4 KB headers
+ * grow the heap 25 times past the bound while the metric read it as full.
+ * Strings count two bytes a character: what V8 holds for any that is not Latin-1,
+ * so the bound is never under-counted.
+ */
+export function pageBytes(page: StoredPage, key: string): number {
+  let chars = key.length + page.etag.length + page.replay.url.length + page.replay.method.length;
+  for (const name in page.headers) chars += name.length + (page.headers[name] as string).length;
+  for (const name in page.replay.headers) {
+    chars += name.length + (page.replay.headers[name] as string).length;
+  }
+  return chars * 2 + page.body.byteLength + (page.replay.body?.byteLength ?? 0) + OVERHEAD_BYTES;
 }

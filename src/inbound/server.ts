@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Gateway } from '../app.js';
 import type { Config } from '../config.js';
+import { errorBody } from '../errors/vocabulary.js';
 import type { Logger } from '../logger.js';
+import { ROUTES, routeOf, setRoute, type RouteTable } from './routes.js';
 
 /**
  * One step in front of yoga, on Node's own request: it either answers the
@@ -30,6 +32,8 @@ export type StepAnswer = {
 export type GatewayServerOptions = {
   /** Client connection limits (HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS). */
   limits: Config['server'];
+  /** The paths served (routes.ts); any other is a 404 before any step. Default `ROUTES`. */
+  routes?: RouteTable;
   /** Steps in front of yoga, in order. Default: none. */
   steps?: FrontStep[];
   logger: Logger;
@@ -45,10 +49,24 @@ export type GatewayServerOptions = {
 /** The gateway behind Node's HTTP server, with its front steps. It does not listen. */
 export function createGatewayServer(
   gateway: Gateway,
-  { limits, steps = [], logger, onStepAnswer }: GatewayServerOptions,
+  { limits, routes = ROUTES, steps = [], logger, onStepAnswer }: GatewayServerOptions,
 ): Server {
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
+    // Refusals before any step are logged like a step's: every request once, at info.
+    const refused = (status: number, code: 'NOT_FOUND' | 'BAD_REQUEST') => {
+      refuse(res, status, code);
+      onStepAnswer?.(req, res, { code }, performance.now() - started);
+    };
+    const routed = routeOf(req.url, routes);
+    if (routed === undefined) return refused(404, 'NOT_FOUND');
+    // yoga builds the request's URL from Host: one that makes no URL (`[::`)
+    // failed there with a 500 carrying a stack. Refused here, with a code.
+    if (!isHost(req.headers.host)) return refused(400, 'BAD_REQUEST');
+    // From here on, every step and yoga read the one spelling of the target.
+    req.url = routed.target;
+    setRoute(req, routed);
+    if (!routed.frontSteps) return gateway(req, res);
     for (const step of steps) {
       const answer = await step(req, res);
       if (answer === false) continue;
@@ -72,6 +90,12 @@ export function createGatewayServer(
     },
     (req, res) => {
       handle(req, res).catch((error: unknown) => {
+        // A client that went away mid-body is not a fault of ours: nobody to
+        // answer, and nothing for the on-call (anyone can cause it at will).
+        if (req.destroyed && !req.complete) {
+          logger.debug(`Client went away before its request was read: ${String(error)}`);
+          return;
+        }
         // A step failed unexpectedly: the request still gets an answer.
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ errors: [{ message: 'Unexpected error.' }] }));
@@ -79,4 +103,26 @@ export function createGatewayServer(
       });
     },
   );
+}
+
+// Private helpers.
+
+function refuse(res: ServerResponse, status: number, code: 'NOT_FOUND' | 'BAD_REQUEST'): void {
+  const body = errorBody(code);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+  });
+  res.end(body);
+}
+
+/** A Host header yoga can build a URL from (absent is fine: yoga then uses its own). */
+function isHost(host: string | undefined): boolean {
+  if (host === undefined) return true;
+  try {
+    return new URL(`http://${host}/`).pathname === '/';
+  } catch {
+    return false;
+  }
 }

@@ -29,7 +29,14 @@ const SIMPLE_TYPES = new Set([
 export function useCsrfPrevention(): Plugin {
   return {
     onRequestParse({ request }) {
-      const type = request.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
+      // The first Content-Type, the one yoga parses the body as: repeated ones
+      // arrive joined (`form, application/json`), which read whole passed as JSON.
+      const type = request.headers
+        .get('content-type')
+        ?.split(',')[0]
+        ?.split(';')[0]
+        ?.trim()
+        .toLowerCase();
       if (type !== undefined && type !== '' && !SIMPLE_TYPES.has(type)) return;
       if (PREFLIGHT_HEADERS.some((name) => request.headers.has(name))) return;
       throw requestError('CSRF_PREVENTED');

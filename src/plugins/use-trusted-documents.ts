@@ -1,4 +1,7 @@
+import type { IncomingMessage } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
+import { createClientAddress } from '../inbound/client-address.js';
+import { createClientRegistrationBudgets } from '../persisted/client-registration-budgets.js';
 import { requestError } from '../errors/vocabulary.js';
 import type { Logger } from '../logger.js';
 import type { PersistedQueryStore } from '../persisted/persisted-query-store.js';
@@ -29,6 +32,16 @@ export type TrustedDocumentsOptions = {
   store: PersistedQueryStore | null;
   /** New registrations per minute, process-wide. */
   registrationsPerMinute: number;
+  /** New registrations per minute by one client address (APQ_REGISTRATIONS_PER_CLIENT_PER_MINUTE). */
+  registrationsPerClientPerMinute: number;
+  /**
+   * Largest document registered, in UTF-8 bytes of the text as sent, comments and
+   * whitespace included (APQ_MAX_DOCUMENT_BYTES): larger ones are refused with
+   * `PERSISTED_QUERY_TOO_LARGE`.
+   */
+  maxDocumentBytes: number;
+  /** Proxies whose `X-Forwarded-For` names the client (TRUSTED_PROXIES). Default: none. */
+  trustedProxies?: readonly string[];
   logger: Logger;
 };
 
@@ -51,11 +64,23 @@ export function useTrustedDocuments({
   manifest,
   store,
   registrationsPerMinute,
+  registrationsPerClientPerMinute,
+  maxDocumentBytes,
+  trustedProxies = [],
   logger,
 }: TrustedDocumentsOptions): Plugin {
   const byId = new Map(Object.entries(manifest));
   const budget = createRegistrationBudget({ perMinute: registrationsPerMinute });
-  const pending = new WeakMap<object, Pending>();
+  const clientBudgets = createClientRegistrationBudgets({
+    perMinute: registrationsPerClientPerMinute,
+  });
+  const addressOf = createClientAddress(trustedProxies);
+  // Node's request, when yoga runs behind Node's server; in-process calls share one budget.
+  const clientOf = (context: object) => {
+    const req = (context as { req?: IncomingMessage }).req;
+    return req?.socket ? addressOf(req) : 'in-process';
+  };
+  const pending = new WeakMap<object, Pending & { client: string }>();
   const logUntrusted = (id: string, name: string | null | undefined, query: string) => {
     const operation = name ?? /\b(?:query|mutation|subscription)\s+([_A-Za-z]\w*)/.exec(query)?.[1];
     logger.warn(`Untrusted operation ${operation ?? '(anonymous)'} (${id}): not in the manifest`);
@@ -96,7 +121,14 @@ export function useTrustedDocuments({
         }
         if (mode === 'log' && !byId.has(id)) logUntrusted(id, params.operationName, query);
         if (asked.kind === 'apq' && store && mode !== 'enforce' && !byId.has(id)) {
-          pending.set(context, { id, query });
+          // Measured on the text as sent: comments and whitespace take memory
+          // too, though the token limit does not count them.
+          if (Buffer.byteLength(query) > maxDocumentBytes) {
+            throw requestError('PERSISTED_QUERY_TOO_LARGE', {
+              message: `Documents over ${maxDocumentBytes} bytes are not registered: send the query without its hash.`,
+            });
+          }
+          pending.set(context, { id, query, client: clientOf(context) });
         }
         run(query);
         return;
@@ -142,7 +174,8 @@ export function useTrustedDocuments({
       pending.delete(context);
       return ({ valid }) => {
         if (!valid) return;
-        if (!budget.take()) {
+        // The client's own budget first: over it, the shared one is left untouched.
+        if (!clientBudgets.take(document.client) || !budget.take()) {
           if (Date.now() - budgetWarnedAt > 60_000) {
             budgetWarnedAt = Date.now();
             logger.warn('Persisted query registrations over their budget: not registering');

@@ -1,4 +1,5 @@
 import { upstreamFailure } from '../../errors/upstream-error.js';
+import { pathSegment } from '../../outbound/path-segment.js';
 import type { CallOptions, UpstreamClient } from '../../outbound/upstream-client.js';
 import type { Logger } from '../../logger.js';
 import { parseListPayload } from '../parse-payload.js';
@@ -24,7 +25,7 @@ export function createRecommendationsService(
 ): RecommendationsService {
   return {
     async forUser(userId, limit, call) {
-      const { data } = await http.getJson(`users/${encodeURIComponent(userId)}/recommendations`, {
+      const { data } = await http.getJson(`users/${pathSegment(userId)}/recommendations`, {
         ...call,
         searchParams: { limit },
       });

@@ -1,0 +1,144 @@
+import type { ServerResponse } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { signToken } from '../src/auth.js';
+import { KEYS } from '../src/redis/keys.js';
+import { documentId } from '../src/trusted-documents.js';
+import { useBuiltServers } from './helpers/built-server.js';
+import { HOMEPAGE_QUERY, TEST_SECRET } from './helpers/gateway.js';
+import { stored, useRedis } from './helpers/redis.js';
+
+// Guarantees no test noticed losing (issue 22): each test below fails when the
+// guarantee is switched off.
+
+const start = useBuiltServers();
+const redis = useRedis();
+
+/** Waits until the server's Redis connection is up (it connects in the background). */
+async function redisUp(origin: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const metrics = await (await fetch(`${origin}/metrics`)).text();
+    if (/bff_redis_state\{state="up"\} 1/.test(metrics)) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error('Redis never came up');
+}
+
+describe('a client going away', () => {
+  it('cancels its upstream calls, long before any upstream timeout or deadline', async () => {
+    let arrived: () => void = () => {};
+    let closed: () => void = () => {};
+    const upstreamHasIt = new Promise<void>((resolve) => (arrived = resolve));
+    const upstreamClosed = new Promise<void>((resolve) => (closed = resolve));
+    const server = await start(
+      {
+        MAX_EVENT_LOOP_DELAY_MS: '0',
+        // Only cancellation can end the upstream call within the test's timeout:
+        // the timeout, the deadline and retries are all out of reach.
+        REQUEST_DEADLINE_MS: '60000',
+        RECOMMENDATIONS_TIMEOUT_MS: '60000',
+        RECOMMENDATIONS_RETRIES: '0',
+      },
+      {
+        handlers: {
+          // Never answers; says when its connection goes.
+          recommendations: (_req, res: ServerResponse) => {
+            res.once('close', () => {
+              if (!res.writableFinished) closed();
+            });
+            arrived();
+          },
+        },
+      },
+    );
+    const client = new AbortController();
+    const page = fetch(`${server.origin}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${await signToken(TEST_SECRET, 'u-42')}`,
+      },
+      body: JSON.stringify({ query: HOMEPAGE_QUERY }),
+      signal: client.signal,
+    }).catch(() => 'aborted');
+
+    await upstreamHasIt;
+    client.abort();
+    expect(await page).toBe('aborted');
+    await upstreamClosed; // Without cancellation: 60 s, past the test's timeout.
+  });
+});
+
+describe('shedding on event-loop delay, end to end', () => {
+  it('sheds a page arriving after the event loop was blocked, as OVERLOADED', async () => {
+    const server = await start({ MAX_EVENT_LOOP_DELAY_MS: '50', MAX_IN_FLIGHT: '0' });
+    const page = () =>
+      fetch(`${server.origin}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
+    // A first page after one whole window starts a new one (readings roll when read).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await page();
+    // The server runs in this process: a second of synchronous work blocks its loop.
+    const blockedUntil = performance.now() + 1000;
+    while (performance.now() < blockedUntil);
+
+    const shed = await page();
+
+    expect(shed.status).toBe(503);
+    expect((await shed.json()).errors[0].extensions.code).toBe('OVERLOADED');
+    const metrics = await (await fetch(`${server.origin}/metrics`)).text();
+    expect(metrics).toMatch(/^bff_requests_shed_total\{reason="event_loop_delay"\} [1-9]/m);
+  });
+});
+
+describe('automatic persisted queries read back from Redis', () => {
+  it('refuses a stored value that is not the document its hash names', async () => {
+    const shared = await redis.start();
+    const env = {
+      REDIS_URL: shared.url,
+      REDIS_TIMEOUT_MS: '1000',
+      PAGE_CACHE_TTL_MS: '0',
+      MAX_EVENT_LOOP_DELAY_MS: '0',
+    };
+    const post = (origin: string, body: unknown) =>
+      fetch(`${origin}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(body),
+      }).then((response) => response.json());
+    const apq = (query: string) => ({
+      persistedQuery: { version: 1, sha256Hash: documentId(query).slice('sha256:'.length) },
+    });
+    const first = '{ first: __typename }';
+    const second = '{ second: __typename }';
+
+    // One replica registers both; Redis holds them.
+    const registering = await start(env);
+    await redisUp(registering.origin);
+    for (const query of [first, second]) {
+      expect(await post(registering.origin, { query, extensions: apq(query) })).toHaveProperty(
+        'data',
+      );
+    }
+    await stored(shared, KEYS.persistedQuery(documentId(first)));
+    await stored(shared, KEYS.persistedQuery(documentId(second)));
+
+    // Another replica (empty memory) reads the first back from Redis: its reads reach Redis.
+    const reading = await start(env);
+    await redisUp(reading.origin);
+    expect(await post(reading.origin, { extensions: apq(first) })).toEqual({
+      data: { first: 'Query' },
+    });
+
+    // The second's value is replaced by another, valid operation.
+    await shared.admin.set(
+      `homepage-bff:${KEYS.persistedQuery(documentId(second))}`,
+      '{ planted: __typename }',
+    );
+    const answer = await post(reading.origin, { extensions: apq(second) });
+    expect(answer.data).toBeUndefined();
+    expect(answer.errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+  });
+});
