@@ -269,6 +269,14 @@ const serviceEnv = (defaults: UpstreamPolicy) =>
       count(5).default(defaults.retries),
       'extra attempts, only on connection errors and 502/503/504 (and a 429 whose `Retry-After` fits the deadline), jittered over ≤ 200 ms: rides out a dropped socket or a rolling restart without piling load on a struggling service',
     ),
+    RETRY_BUDGET_PERCENT: doc(
+      z.coerce.number().min(0).max(100).default(defaults.retryBudget.percent),
+      'retries allowed per 100 calls to this service over a rolling 10 s (plus the floor below); past it a failed call is not retried, so a struggling service gets at most this much extra load (Google SRE retry budget); `0`: only the floor',
+    ),
+    RETRY_BUDGET_MIN_PER_SECOND: doc(
+      z.coerce.number().min(0).max(1000).default(defaults.retryBudget.minPerSecond),
+      'retries allowed per second whatever the traffic, so a quiet service can still retry a dropped connection',
+    ),
     BREAKER_THRESHOLD: doc(
       z.coerce.number().int().min(1).max(1000).default(defaults.breaker.threshold),
       'consecutive failed calls (after retries) that open the circuit: five in a row is an outage, not noise',
@@ -413,6 +421,10 @@ const Env = GlobalEnv.extend({
           ...UPSTREAMS[service].policy,
           timeoutMs: s.TIMEOUT_MS,
           retries: s.RETRIES,
+          retryBudget: {
+            percent: s.RETRY_BUDGET_PERCENT,
+            minPerSecond: s.RETRY_BUDGET_MIN_PER_SECOND,
+          },
           breaker: { threshold: s.BREAKER_THRESHOLD, halfOpenAfterMs: s.BREAKER_HALF_OPEN_MS },
         };
       }),
