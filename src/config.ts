@@ -239,6 +239,11 @@ const GlobalEnv = z.object({
     count(1_000_000).default(0),
     'pages per minute per viewer (the verified user id, else the client address); over it: 429 `RATE_LIMITED` with `Retry-After`. Counted across replicas with `REDIS_URL`, per replica without it or while Redis is down (fail-open); `0` turns it off',
   ),
+  RATE_LIMIT_BURST: doc(
+    z.coerce.number().int().min(1).max(1_000_000).optional(),
+    "pages a viewer may take at once before the steady rate applies (1 to `RATE_LIMIT_PER_MINUTE`). The limit is GCRA, a smooth rate with no window edges: within any `s` seconds a viewer gets at most `burst + s × RATE_LIMIT_PER_MINUTE / 60` pages, so never more than `RATE_LIMIT_PER_MINUTE + burst` in any minute. Lower it (e.g. a sixth of the limit) to keep that close to the limit; the default keeps a fresh viewer's allowance what a one-minute window gave",
+    'RATE_LIMIT_PER_MINUTE',
+  ),
   TRUSTED_PROXIES: doc(
     z
       .string()
@@ -322,6 +327,12 @@ const Env = GlobalEnv.extend({
     }
     if (e.JWT_SECRET !== undefined && e.JWKS_URL !== undefined) {
       problem('JWKS_URL', 'set JWT_SECRET or JWKS_URL, not both');
+    }
+    if (e.RATE_LIMIT_BURST !== undefined && e.RATE_LIMIT_BURST > e.RATE_LIMIT_PER_MINUTE) {
+      problem(
+        'RATE_LIMIT_BURST',
+        'must be at most RATE_LIMIT_PER_MINUTE (a burst is part of the limit)',
+      );
     }
     try {
       proxyAddr.compile(e.TRUSTED_PROXIES ?? []); // the parser that will use them
@@ -449,6 +460,8 @@ const Env = GlobalEnv.extend({
       rateLimit: {
         /** Pages per minute per viewer; 0: off. */
         perMinute: e.RATE_LIMIT_PER_MINUTE,
+        /** Pages a viewer may take at once (GCRA's burst); at most `perMinute`. */
+        burst: e.RATE_LIMIT_BURST ?? e.RATE_LIMIT_PER_MINUTE,
         /** Proxies whose X-Forwarded-For is believed (proxy-addr's syntax). */
         trustedProxies: e.TRUSTED_PROXIES ?? [],
       },
