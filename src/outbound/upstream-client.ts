@@ -184,7 +184,7 @@ export function createUpstreamClient({
         (spanContext) => {
           const traceHeaders: Record<string, string> = {};
           injectTraceContext(spanContext, traceHeaders);
-          return measuredCall(path, record, {
+          return measuredCall(path, {
             record,
             searchParams: options.searchParams,
             deadlineAt: shared?.deadlineAt ?? record.deadlineAt,
@@ -198,14 +198,10 @@ export function createUpstreamClient({
   };
 
   /** A whole call (breaker, retries), reported to the request's record. */
-  async function measuredCall(
-    path: string,
-    record: RequestRecord,
-    call: Call,
-  ): Promise<UpstreamResponse> {
+  async function measuredCall(path: string, call: Call): Promise<UpstreamResponse> {
     const started = performance.now();
     const report = (outcome: CallOutcome) =>
-      record.upstreamCall({ service, durationMs: performance.now() - started, outcome });
+      call.record.upstreamCall({ service, durationMs: performance.now() - started, outcome });
     try {
       // The breaker sees whole calls, retries included: a call that succeeds on
       // its retry is a success, so a noisy-but-working upstream stays closed.
@@ -267,7 +263,7 @@ export function createUpstreamClient({
 
 /** One call's particulars, resolved from its options and record. */
 type Call = {
-  /** Where retries are reported (the call itself is reported by `measuredCall`). */
+  /** Where the call and its retries are reported. */
   record: RequestRecord;
   searchParams: Record<string, string | number> | undefined;
   deadlineAt: number;
