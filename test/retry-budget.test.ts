@@ -1,11 +1,54 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../src/logger.js';
 import { createMetrics } from '../src/observability/metrics.js';
+import {
+  RequestRecord,
+  silentSink,
+  type RetryOutcome,
+} from '../src/observability/request-record.js';
 import { createRetryBudget } from '../src/outbound/retry-budget.js';
+import { createUpstreamClient } from '../src/outbound/upstream-client.js';
+import { SHARED_POLICY } from '../src/upstreams/policy.js';
 import { recommendationsHandler } from './helpers/fixtures.js';
 import { HOMEPAGE_QUERY, useTestBeds } from './helpers/gateway.js';
-import { sendJson } from './helpers/upstream.js';
+import { sendJson, startUpstream, type Upstream } from './helpers/upstream.js';
 
 const startBed = useTestBeds();
+
+const upstreams: Upstream[] = [];
+afterEach(async () => {
+  await Promise.all(upstreams.splice(0).map((upstream) => upstream.close()));
+});
+
+/**
+ * One promo client over an upstream that always answers 503, with a long fixed
+ * back-off, and the retry outcomes its calls report.
+ */
+async function alwaysFailing(
+  retryBudget: { percent: number; minPerSecond: number },
+  onDebug: (message: unknown) => void = () => {},
+) {
+  const upstream = await startUpstream((_req, res) => sendJson(res, {}, 503));
+  upstreams.push(upstream);
+  const client = createUpstreamClient({
+    service: 'promo',
+    baseUrl: upstream.url,
+    policy: {
+      ...SHARED_POLICY,
+      timeoutMs: 1000,
+      backoff: { baseMs: 5_000, maxMs: 5_000 },
+      retryBudget,
+    },
+    logger: { ...silentLogger, debug: onDebug },
+    random: () => 1,
+  });
+  const outcomes: RetryOutcome[] = [];
+  const metrics = {
+    ...silentSink,
+    onRetry: (_: unknown, outcome: RetryOutcome) => outcomes.push(outcome),
+  };
+  return { upstream, client, outcomes, metrics };
+}
 
 /** A budget on a clock the test moves by hand. */
 function budgetAt(options: { percent: number; minPerSecond: number }) {
@@ -54,6 +97,38 @@ describe('retry budget', () => {
     expect(at.spend(5)).toBe(2);
     at.advance(60_000); // long idle: everything forgotten
     expect(at.spend(1)).toBe(0);
+  });
+
+  it('fails a call without retrying it once the budget is spent, and counts the refusal', async () => {
+    const { upstream, client, outcomes, metrics } = await alwaysFailing({
+      percent: 0,
+      minPerSecond: 0,
+    });
+    const record = RequestRecord.detached({ deadlineMs: 30_000, metrics });
+
+    await expect(client.getJson('promotions', { record })).rejects.toMatchObject({
+      code: 'UPSTREAM_UNAVAILABLE',
+    });
+    expect(upstream.requests).toHaveLength(1);
+    expect(outcomes).toEqual(['refused']);
+  });
+
+  it('counts a retry given up because the client left during its back-off as cancelled', async () => {
+    const leaving = new AbortController();
+    // The client logs "retry 1 in 5000 ms" as its back-off starts: leave then.
+    const { upstream, client, outcomes, metrics } = await alwaysFailing(
+      { percent: 10, minPerSecond: 1 },
+      (message) => {
+        if (String(message).includes('retry 1 in')) queueMicrotask(() => leaving.abort());
+      },
+    );
+    const record = RequestRecord.detached({ deadlineMs: 30_000, metrics, signal: leaving.signal });
+
+    const call = client.getJson('promotions', { record });
+
+    await expect(call).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    expect(upstream.requests).toHaveLength(1);
+    expect(outcomes).toEqual(['cancelled']);
   });
 
   it('limits the calls per page to 1 + budget against an upstream failing every other call', async () => {
