@@ -64,6 +64,7 @@ export function buildServer(
     config.redis && createRedisConnection({ ...config.redis, logger, metrics: metrics.shared });
   const rateLimiter = createViewerLimiter({
     perMinute: config.rateLimit.perMinute,
+    burst: config.rateLimit.burst,
     connection: redisConnection,
     metrics: metrics.shared,
   });

@@ -267,6 +267,11 @@ const GlobalEnv = z.object({
     count(1_000_000).default(0),
     'pages per minute per viewer (the verified user id, else the client address); over it: 429 `RATE_LIMITED` with `Retry-After`. Counted across replicas with `REDIS_URL`, per replica without it or while Redis is down (fail-open); `0` turns it off',
   ),
+  RATE_LIMIT_BURST: doc(
+    z.coerce.number().int().min(1).max(1_000_000).optional(),
+    "pages a viewer may take at once before the steady rate applies (1 to `RATE_LIMIT_PER_MINUTE`). The limit is GCRA, a smooth rate with no window edges: within any `s` seconds a viewer gets at most `burst + s × RATE_LIMIT_PER_MINUTE / 60` pages, so never more than `RATE_LIMIT_PER_MINUTE + burst` in any minute. Lower it (e.g. a sixth of the limit) to keep that close to the limit; the default keeps a fresh viewer's allowance what a one-minute window gave",
+    'RATE_LIMIT_PER_MINUTE',
+  ),
   TRUSTED_PROXIES: doc(
     z
       .string()
@@ -296,6 +301,14 @@ const serviceEnv = (defaults: UpstreamPolicy) =>
     RETRIES: doc(
       count(5).default(defaults.retries),
       'extra attempts, only on connection errors and 502/503/504 (and a 429 whose `Retry-After` fits the deadline), jittered over ≤ 200 ms: rides out a dropped socket or a rolling restart without piling load on a struggling service',
+    ),
+    RETRY_BUDGET_PERCENT: doc(
+      z.coerce.number().min(0).max(100).default(defaults.retryBudget.percent),
+      'retries allowed per 100 calls to this service over a rolling 10 s (plus the floor below); past it a failed call is not retried, so a struggling service gets at most this much extra load (Google SRE retry budget); `0`: only the floor',
+    ),
+    RETRY_BUDGET_MIN_PER_SECOND: doc(
+      z.coerce.number().min(0).max(1000).default(defaults.retryBudget.minPerSecond),
+      'retries allowed per second whatever the traffic, so a quiet service can still retry a dropped connection',
     ),
     BREAKER_THRESHOLD: doc(
       z.coerce.number().int().min(1).max(1000).default(defaults.breaker.threshold),
@@ -373,6 +386,12 @@ const Env = GlobalEnv.extend({
           `needs an https:// ${service.toUpperCase()}_URL`,
         );
       }
+    }
+    if (e.RATE_LIMIT_BURST !== undefined && e.RATE_LIMIT_BURST > e.RATE_LIMIT_PER_MINUTE) {
+      problem(
+        'RATE_LIMIT_BURST',
+        'must be at most RATE_LIMIT_PER_MINUTE (a burst is part of the limit)',
+      );
     }
     try {
       proxyAddr.compile(e.TRUSTED_PROXIES ?? []); // the parser that will use them
@@ -491,6 +510,10 @@ const Env = GlobalEnv.extend({
           ...UPSTREAMS[service].policy,
           timeoutMs: s.TIMEOUT_MS,
           retries: s.RETRIES,
+          retryBudget: {
+            percent: s.RETRY_BUDGET_PERCENT,
+            minPerSecond: s.RETRY_BUDGET_MIN_PER_SECOND,
+          },
           breaker: { threshold: s.BREAKER_THRESHOLD, halfOpenAfterMs: s.BREAKER_HALF_OPEN_MS },
           tls: upstreamTls(service),
         };
@@ -516,6 +539,8 @@ const Env = GlobalEnv.extend({
       rateLimit: {
         /** Pages per minute per viewer; 0: off. */
         perMinute: e.RATE_LIMIT_PER_MINUTE,
+        /** Pages a viewer may take at once (GCRA's burst); at most `perMinute`. */
+        burst: e.RATE_LIMIT_BURST ?? e.RATE_LIMIT_PER_MINUTE,
         /** Proxies whose X-Forwarded-For is believed (proxy-addr's syntax). */
         trustedProxies: e.TRUSTED_PROXIES ?? [],
       },

@@ -103,6 +103,9 @@ describe('loadConfig', () => {
     ['REDIS_URL', 'localhost:6379'],
     ['REDIS_TIMEOUT_MS', '0'],
     ['RATE_LIMIT_PER_MINUTE', '-5'],
+    ['RATE_LIMIT_BURST', '0'],
+    ['PROMO_RETRY_BUDGET_PERCENT', '101'],
+    ['CATALOG_RETRY_BUDGET_MIN_PER_SECOND', '-1'],
     ['TRUSTED_PROXIES', '10.0.0.0/33'],
     ['TRUSTED_PROXIES', 'proxy.internal'],
   ])('stops on %s=%s with a message naming the variable', (name, value) => {
@@ -155,7 +158,7 @@ describe('loadConfig', () => {
   it('keeps everything in process memory without REDIS_URL, and no rate limit by default', () => {
     const config = loadConfig({});
     expect(config.redis).toBeNull();
-    expect(config.rateLimit).toEqual({ perMinute: 0, trustedProxies: [] });
+    expect(config.rateLimit).toEqual({ perMinute: 0, burst: 0, trustedProxies: [] });
   });
 
   it('reads Redis and the rate limit with their defaults', () => {
@@ -172,7 +175,25 @@ describe('loadConfig', () => {
     });
     expect(config.rateLimit).toEqual({
       perMinute: 120,
+      burst: 120,
       trustedProxies: ['10.0.0.0/8', '192.168.1.1', 'loopback'],
     });
+  });
+
+  it('takes a rate-limit burst no larger than the limit', () => {
+    const config = loadConfig({ RATE_LIMIT_PER_MINUTE: '60', RATE_LIMIT_BURST: '10' });
+    expect(config.rateLimit).toMatchObject({ perMinute: 60, burst: 10 });
+    expect(errorOf({ RATE_LIMIT_PER_MINUTE: '60', RATE_LIMIT_BURST: '61' })).toMatch(
+      /RATE_LIMIT_BURST: must be at most RATE_LIMIT_PER_MINUTE/,
+    );
+  });
+
+  it('reads each service its own retry budget', () => {
+    const config = loadConfig({
+      PROMO_RETRY_BUDGET_PERCENT: '20',
+      PROMO_RETRY_BUDGET_MIN_PER_SECOND: '0.5',
+    });
+    expect(config.policies.promo.retryBudget).toEqual({ percent: 20, minPerSecond: 0.5 });
+    expect(config.policies.catalog.retryBudget).toEqual({ percent: 10, minPerSecond: 1 });
   });
 });

@@ -142,6 +142,6 @@ describe('replicas sharing one Redis', () => {
       statuses.push((await page(url)).status);
 
     expect(statuses).toEqual([200, 200, 200, 429]);
-    expect(await redis.admin.keys('homepage-bff:v1:rate:*')).toHaveLength(1);
+    expect(await redis.admin.keys('homepage-bff:v1:gcra:*')).toHaveLength(1);
   });
 });

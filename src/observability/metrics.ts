@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { createClientLabels, type ClientIdentity } from './client-awareness.js';
 import { SHED_REASONS, type ShedReason } from '../inbound/admission-decision.js';
 import {
+  RETRY_OUTCOMES,
   silentSink,
   type CacheName,
   type CacheResult,
@@ -12,6 +13,7 @@ import {
   silentSchemaFieldCounter,
   type SchemaFieldCounter,
 } from './schema-field-counter.js';
+import { SERVICES } from '../upstreams/services.js';
 
 /** How Redis has been answering lately (src/redis/state-tracker.ts). */
 export type RedisState = 'up' | 'down' | 'timeouts';
@@ -100,6 +102,16 @@ export function createMetrics({
     labelNames: ['service', 'outcome'],
     registers: [registry],
   });
+  const retries = new Counter({
+    name: 'bff_upstream_retries_total',
+    help: 'Retries failed upstream calls were due, by service and outcome (spent: made; refused: over the retry budget, not made; cancelled: the client left during the wait).',
+    labelNames: ['service', 'outcome'],
+    registers: [registry],
+  });
+  // Every series from the start, so "refused" over a quiet period reads 0, not "no data".
+  for (const service of SERVICES) {
+    for (const outcome of RETRY_OUTCOMES) retries.inc({ service, outcome }, 0);
+  }
   const cache = new Counter({
     name: 'bff_cache_events_total',
     help: 'Shared cache lookups by cache and result (hit, miss, stale).',
@@ -198,6 +210,7 @@ export function createMetrics({
         callDuration.observe({ service, outcome }, durationMs / 1000);
         calls.inc({ service, outcome });
       },
+      onRetry: (service, outcome) => retries.inc({ service, outcome }),
       onDroppedItem: (service) => dropped.inc({ service }),
       onCache: (name, result, count = 1) => cache.inc({ cache: name, result }, count),
     },

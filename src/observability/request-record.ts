@@ -17,18 +17,28 @@ export const OUTCOME_OF: Record<UpstreamErrorCode, CallOutcome> = {
 };
 
 export type UpstreamCall = { service: ServiceName; durationMs: number; outcome: CallOutcome };
+
+/**
+ * What became of a retry a failed call was due: made (`spent`), refused by the
+ * service's retry budget (`refused`), or given up because the client left while
+ * it waited (`cancelled`).
+ */
+export type RetryOutcome = 'spent' | 'refused' | 'cancelled';
+export const RETRY_OUTCOMES: readonly RetryOutcome[] = ['spent', 'refused', 'cancelled'];
 export type CacheName = 'promo' | 'catalog' | 'page';
 export type CacheResult = 'hit' | 'miss' | 'stale';
 
 /** Process-wide counters that records feed (metrics.ts). Built once and injected. */
 export type MetricsSink = {
   onCall(call: UpstreamCall): void;
+  onRetry(service: ServiceName, outcome: RetryOutcome): void;
   onDroppedItem(service: ServiceName): void;
   onCache(cache: CacheName, result: CacheResult, count?: number): void;
 };
 
 export const silentSink: MetricsSink = {
   onCall: () => {},
+  onRetry: () => {},
   onDroppedItem: () => {},
   onCache: () => {},
 };
@@ -144,6 +154,10 @@ export class RequestRecord {
       durationMs: call.durationMs,
       description: call.outcome,
     });
+  }
+
+  upstreamRetry(service: ServiceName, outcome: RetryOutcome): void {
+    this.metrics.onRetry(service, outcome);
   }
 
   /** `count` lookups with one result; `timing`: also an entry in Server-Timing. */

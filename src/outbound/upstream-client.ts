@@ -21,6 +21,7 @@ import type { ServiceName } from '../upstreams/services.js';
 import { classifyFailure, describeFailure } from './classify-failure.js';
 import { createPooledFetch } from './pooled-fetch.js';
 import { readBody } from './read-body.js';
+import { createRetryBudget, type RetryBudget } from './retry-budget.js';
 import { sharedMaxAgeMs } from './response-headers.js';
 import { retryDelayMs } from './retry-delay.js';
 
@@ -65,6 +66,8 @@ export type UpstreamClientOptions = {
   random?: () => number;
   /** The transport under ky. Default: a keep-alive undici pool for `baseUrl` (pooled-fetch.ts), with `policy.tls`. */
   fetch?: typeof globalThis.fetch;
+  /** Retries this service may make, shared by every request. Default: from `policy.retryBudget`. */
+  retryBudget?: RetryBudget;
 };
 
 export function createUpstreamClient({
@@ -74,6 +77,7 @@ export function createUpstreamClient({
   logger,
   random = Math.random,
   fetch = createPooledFetch(baseUrl, { tls: policy.tls }).fetch,
+  retryBudget = createRetryBudget(policy.retryBudget),
 }: UpstreamClientOptions): UpstreamClient {
   const http: KyInstance = ky.create({
     fetch,
@@ -180,7 +184,8 @@ export function createUpstreamClient({
         (spanContext) => {
           const traceHeaders: Record<string, string> = {};
           injectTraceContext(spanContext, traceHeaders);
-          return measuredCall(path, record, {
+          return measuredCall(path, {
+            record,
             searchParams: options.searchParams,
             deadlineAt: shared?.deadlineAt ?? record.deadlineAt,
             signal: shared ? undefined : record.signal,
@@ -193,14 +198,10 @@ export function createUpstreamClient({
   };
 
   /** A whole call (breaker, retries), reported to the request's record. */
-  async function measuredCall(
-    path: string,
-    record: RequestRecord,
-    call: Call,
-  ): Promise<UpstreamResponse> {
+  async function measuredCall(path: string, call: Call): Promise<UpstreamResponse> {
     const started = performance.now();
     const report = (outcome: CallOutcome) =>
-      record.upstreamCall({ service, durationMs: performance.now() - started, outcome });
+      call.record.upstreamCall({ service, durationMs: performance.now() - started, outcome });
     try {
       // The breaker sees whole calls, retries included: a call that succeeds on
       // its retry is a success, so a noisy-but-working upstream stays closed.
@@ -219,6 +220,9 @@ export function createUpstreamClient({
   }
 
   async function withRetries(path: string, call: Call): Promise<UpstreamResponse> {
+    // Calls earn retries; a call the breaker refused never reaches here, so an
+    // open circuit earns nothing.
+    retryBudget.recordCall();
     for (let attemptNo = 0; ; attemptNo++) {
       const budgetMs = Math.floor(Math.min(policy.timeoutMs, call.deadlineAt - Date.now()));
       if (budgetMs <= 0) {
@@ -238,12 +242,19 @@ export function createUpstreamClient({
       const delayMs = retryDelayMs(error, attemptNo, policy, random);
       // Waiting must leave time for the next attempt to be worth making.
       if (delayMs === undefined || Date.now() + delayMs >= call.deadlineAt) throw error;
+      // Asked last, so the budget counts only retries that would otherwise be made.
+      if (!retryBudget.trySpend()) {
+        call.record.upstreamRetry(service, 'refused');
+        throw error;
+      }
       logger.debug(`[${service}] retry ${attemptNo + 1} in ${Math.round(delayMs)} ms`);
       try {
         await sleep(delayMs, undefined, { signal: call.signal, ref: false });
       } catch {
+        call.record.upstreamRetry(service, 'cancelled');
         throw error; // The client left while we waited.
       }
+      call.record.upstreamRetry(service, 'spent');
     }
   }
 }
@@ -252,6 +263,8 @@ export function createUpstreamClient({
 
 /** One call's particulars, resolved from its options and record. */
 type Call = {
+  /** Where the call and its retries are reported. */
+  record: RequestRecord;
   searchParams: Record<string, string | number> | undefined;
   deadlineAt: number;
   signal: AbortSignal | undefined;

@@ -4,10 +4,6 @@ import {
   CircuitState,
   ConsecutiveBreaker,
   handleAll,
-  TaskCancelledError,
-  timeout,
-  TimeoutStrategy,
-  wrap,
 } from 'cockatiel';
 import { Cluster, Redis, ReplyError, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config.js';
@@ -89,13 +85,12 @@ export function createRedisConnection({
     halfOpenAfter: breakerHalfOpenMs,
     breaker: new ConsecutiveBreaker(BREAKER_THRESHOLD),
   });
-  // ioredis times each command; this bounds the whole operation (a pipeline, a
-  // script that needs EVALSHA then EVAL) by the same budget.
-  const policy = wrap(breaker, timeout(timeoutMs, TimeoutStrategy.Aggressive));
 
   async function run<T>(command: (redis: RedisClient) => Promise<T>): Promise<T | undefined> {
     try {
-      const result = await policy.execute(() => command(client));
+      // ioredis times each command; `within` bounds the whole operation (a
+      // pipeline, a script that needs EVALSHA then EVAL) by the same budget.
+      const result = await breaker.execute(() => within(timeoutMs, command(client)));
       tracker.note('up');
       return result;
     } catch (error) {
@@ -106,7 +101,7 @@ export function createRedisConnection({
         return undefined;
       }
       const timedOut =
-        error instanceof TaskCancelledError ||
+        error instanceof OperationTimeout ||
         (error instanceof Error && error.message === 'Command timed out');
       metrics.redisFailure(timedOut ? 'timeout' : 'error');
       tracker.note(timedOut ? 'timeouts' : 'down', String(error));
@@ -188,4 +183,29 @@ function createClient(target: RedisTarget, keyPrefix: string, timeoutMs: number)
         },
       });
   }
+}
+
+/** A Redis operation that outlived REDIS_TIMEOUT_MS as a whole. */
+class OperationTimeout extends Error {
+  override name = 'OperationTimeout';
+}
+
+/**
+ * `operation`, or an `OperationTimeout` after `ms`, with a plain timer cleared
+ * as soon as it settles. Not cockatiel's `timeout` policy: called without a
+ * signal, it derives each call's AbortController from one process-wide
+ * never-aborted signal and adds an 'abort' listener to it for as long as the
+ * call runs, so eleven Redis commands in flight at once (a burst of pages while
+ * Redis is slow or restarting) raised `MaxListenersExceededWarning: 11 abort
+ * listeners added to [AbortSignal]`. A timer holds no shared state.
+ */
+function within<T>(ms: number, operation: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new OperationTimeout(`Redis operation took over ${ms} ms`)),
+      ms,
+    );
+  });
+  return Promise.race([operation, expired]).finally(() => clearTimeout(timer));
 }

@@ -26,6 +26,10 @@ export const KEYS = {
   page: (key: string) => `${KEY_VERSION}:page:${key}`,
   /** A document registered through automatic persisted queries, by id (persisted/shared-persisted-query-store.ts). */
   persistedQuery: (id: string) => `${KEY_VERSION}:apq:${id}`,
-  /** rate-limiter-flexible's own prefix: its keys are `${this}:${viewer}`. */
-  rateLimit: `${KEY_VERSION}:rate`,
+  /**
+   * A viewer's GCRA theoretical arrival time is `${this}:${viewer}` (rate-limit/redis-gcra.ts).
+   * Not `rate`: rate-limiter-flexible's counters lived there, and a rolling update
+   * must not read a count as a time.
+   */
+  rateLimit: `${KEY_VERSION}:gcra`,
 } as const;

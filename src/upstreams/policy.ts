@@ -21,6 +21,12 @@ export type UpstreamPolicy = {
   /** Wait before retry n: uniformly random in [0, min(maxMs, baseMs·2ⁿ)] ("full jitter"). */
   backoff: { baseMs: number; maxMs: number };
   /**
+   * Retries across all requests, over a rolling 10 s: at most `percent`% of
+   * calls plus `minPerSecond` per second (outbound/retry-budget.ts). Past it a
+   * failed call is not retried.
+   */
+  retryBudget: { percent: number; minPerSecond: number };
+  /**
    * Opens after `threshold` consecutive failed calls (a call counts once, after its
    * retries); lets one probe through after `halfOpenAfterMs`.
    */
@@ -41,12 +47,16 @@ const MiB = 1024 * 1024;
  * - One retry, jittered over at most 200 ms: enough to ride out a dropped
  *   keep-alive socket or a rolling restart (502/503/504), too little to pile load
  *   on a struggling service.
+ * - Retries at most 10% of calls (plus one a second, so a quiet service can
+ *   still retry): with half its calls failing, a service sees 1.1× its load,
+ *   not 1.5× (Google SRE's retry budget).
  * - The breaker opens after 5 consecutive failures and probes again after 5 s:
  *   a dead upstream then costs nothing, and recovery is noticed within seconds.
  */
 export const SHARED_POLICY = {
   retries: 1,
   backoff: { baseMs: 25, maxMs: 200 },
+  retryBudget: { percent: 10, minPerSecond: 1 },
   breaker: { threshold: 5, halfOpenAfterMs: 5000 },
   maxBodyBytes: MiB,
 } as const satisfies Omit<UpstreamPolicy, 'timeoutMs'>;
