@@ -2,6 +2,7 @@ import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
 import { DEMO_FAULTS, DEMO_JWT_SECRET } from './demo/settings.js';
 import { readHouseBanners } from './fallbacks/house-banners.js';
+import { parseForwardHeaders } from './outbound/forward-headers.js';
 import { loadManifest } from './trusted-documents.js';
 import type { UpstreamPolicy } from './upstreams/policy.js';
 import { UPSTREAMS } from './upstreams/registry.js';
@@ -239,6 +240,11 @@ const GlobalEnv = z.object({
     count(1_000_000).default(0),
     'pages per minute per viewer (the verified user id, else the client address); over it: 429 `RATE_LIMITED` with `Retry-After`. Counted across replicas with `REDIS_URL`, per replica without it or while Redis is down (fail-open); `0` turns it off',
   ),
+  ADMIN_TOKEN: doc(
+    z.string().min(32, 'must be at least 32 characters').optional(),
+    'bearer token of `POST /admin/purge` (≥ 32 characters, e.g. `openssl rand -hex 32`): purges the promo, book and page caches in every replica (docs: purge)',
+    'no admin endpoint: `/admin/purge` is an unknown path',
+  ),
   TRUSTED_PROXIES: doc(
     z
       .string()
@@ -276,6 +282,21 @@ const serviceEnv = (defaults: UpstreamPolicy) =>
     BREAKER_HALF_OPEN_MS: doc(
       milliseconds.default(defaults.breaker.halfOpenAfterMs),
       'how long an open circuit sends nothing before one probe: recovery is noticed within seconds',
+    ),
+    FORWARD_HEADERS: doc(
+      z
+        .string()
+        .transform((list, ctx) => {
+          try {
+            return parseForwardHeaders(list);
+          } catch (error) {
+            ctx.addIssue({ code: 'custom', message: (error as Error).message });
+            return z.NEVER;
+          }
+        })
+        .optional(),
+      'client headers passed on to this service, comma-separated (e.g. `accept-language`); each becomes part of the page-cache key, `Vary` and the shared caches’ keys, so no visitor sees another language’s answer. Values are trimmed, lowercased and cut at 128 characters. Hop-by-hop headers, `authorization` and `cookie` are refused',
+      'nothing forwarded',
     ),
   });
 
@@ -416,6 +437,12 @@ const Env = GlobalEnv.extend({
           breaker: { threshold: s.BREAKER_THRESHOLD, halfOpenAfterMs: s.BREAKER_HALF_OPEN_MS },
         };
       }),
+      /** Client headers passed on to each service (and keyed by every cache of its answers). */
+      forwardHeaders: perService<PerService<readonly string[]>>(
+        (service) => e.services[service].FORWARD_HEADERS ?? [],
+      ),
+      /** `POST /admin/purge` (inbound/admin-purge.ts); `token` null: no such endpoint. */
+      admin: { token: e.ADMIN_TOKEN ?? null },
       promoCache: {
         /** Freshness when the promo service sends no Cache-Control max-age; 0: do not cache. */
         ttlMs: e.PROMO_CACHE_TTL_MS,

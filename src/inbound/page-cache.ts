@@ -6,7 +6,7 @@ import { requestIdFrom } from '../observability/request-id.js';
 import type { CacheResult, RequestRecords } from '../observability/request-record.js';
 import { etagOf, matchesIfNoneMatch, sharedCacheHeaders } from './http-cache-headers.js';
 import { clientGone, readRequestBody, requestHeaders, writeResponse } from './node-exchange.js';
-import { headerText, isAnonymous, keyHeaders, PAGE_VARY, pageKey } from './page-key.js';
+import { headerText, isAnonymous, keyHeaders, pageKey, pageVary } from './page-key.js';
 import { answerFacts, reusableForMs } from './page-lifetime.js';
 import {
   createMemoryPageStore,
@@ -37,6 +37,12 @@ export type PageCacheOptions = {
   store?: PageStore;
   /** yoga's GraphQL endpoint. Default `/graphql`. */
   endpoint?: string;
+  /**
+   * Client headers any upstream receives (every `<SERVICE>_FORWARD_HEADERS`):
+   * part of the key and of `Vary`, so a German page never serves an English
+   * visitor. Default: none.
+   */
+  forwardHeaders?: readonly string[];
   now?: () => number;
 };
 
@@ -83,8 +89,10 @@ export function createPageCache({
   now = Date.now,
   store = createMemoryPageStore({ maxBytes, now }),
   endpoint = '/graphql',
+  forwardHeaders = [],
 }: PageCacheOptions): FrontStep {
   if (ttlMs === 0 || maxBytes === 0) return () => false;
+  const vary = pageVary(forwardHeaders);
   metrics.trackStoredBytes(() => store.bytes);
   /** Keys being refreshed in the background: one refresh per key at a time. */
   const refreshing = new Set<string>();
@@ -170,7 +178,7 @@ export function createPageCache({
       'etag',
       page.etag,
       'vary',
-      PAGE_VARY,
+      vary,
       'x-request-id',
       requestId,
     ];
@@ -204,12 +212,12 @@ export function createPageCache({
     if (!(declared <= maxBodyBytes)) return false;
 
     const body = method === 'POST' ? await readRequestBody(req, maxBodyBytes) : null;
-    const key = pageKey({ method, url: path, headers: req.headers, body });
+    const key = pageKey({ method, url: path, headers: req.headers, body }, forwardHeaders);
     // Only a stale page or a miss needs it: not built for a hit.
     const replay = (): Replay => ({
       method,
       url: url.href,
-      headers: keyHeaders(req.headers),
+      headers: keyHeaders(req.headers, forwardHeaders),
       body,
     });
 

@@ -33,6 +33,12 @@ export type StoredPage = {
 export type PageStore = {
   get(key: string): StoredPage | undefined | Promise<StoredPage | undefined>;
   set(key: string, page: StoredPage): void | Promise<void>;
+  /**
+   * Forgets this process's pages (an operator's purge). A shared store's copies
+   * are deleted by the purge itself (cache/purge-caches.ts). Optional for stores
+   * that hold nothing in this process.
+   */
+  clear?(): void;
   /** Bytes held, for the metrics. */
   readonly bytes: number;
 };
@@ -66,6 +72,7 @@ export function createMemoryPageStore({
       const ttl = page.staleUntil - now();
       if (ttl > 0) pages.set(key, page, { ttl });
     },
+    clear: () => pages.clear(),
     get bytes() {
       return pages.calculatedSize;
     },

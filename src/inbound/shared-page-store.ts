@@ -66,6 +66,7 @@ export function createSharedPageStore({
       if (ttl <= 0) return;
       connection.write((redis) => redis.set(KEYS.page(key), serialize(page), 'PX', ttl));
     },
+    clear: () => memory.clear?.(),
     get bytes() {
       return memory.bytes;
     },

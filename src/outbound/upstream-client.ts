@@ -19,6 +19,7 @@ import { inSpan, injectTraceContext } from '../observability/tracing.js';
 import type { UpstreamPolicy } from '../upstreams/policy.js';
 import type { ServiceName } from '../upstreams/services.js';
 import { classifyFailure, describeFailure } from './classify-failure.js';
+import { forwardedHeaders } from './forward-headers.js';
 import { createPooledFetch } from './pooled-fetch.js';
 import { readBody } from './read-body.js';
 import { sharedMaxAgeMs } from './response-headers.js';
@@ -65,6 +66,8 @@ export type UpstreamClientOptions = {
   random?: () => number;
   /** The transport under ky. Default: a keep-alive undici pool for `baseUrl` (pooled-fetch.ts). */
   fetch?: typeof globalThis.fetch;
+  /** Client headers passed on, normalised (`<SERVICE>_FORWARD_HEADERS`). Default: none. */
+  forwardHeaders?: readonly string[];
 };
 
 export function createUpstreamClient({
@@ -74,6 +77,7 @@ export function createUpstreamClient({
   logger,
   random = Math.random,
   fetch = createPooledFetch(baseUrl).fetch,
+  forwardHeaders = [],
 }: UpstreamClientOptions): UpstreamClient {
   const http: KyInstance = ky.create({
     fetch,
@@ -131,6 +135,8 @@ export function createUpstreamClient({
       const response = await http.get(path, {
         searchParams: call.searchParams,
         headers: {
+          // First, so that nothing forwarded could replace the gateway's own (config refuses those too).
+          ...call.forwarded,
           [BUDGET_HEADER]: String(budgetMs),
           'x-request-id': call.requestId,
           ...call.traceHeaders,
@@ -186,6 +192,10 @@ export function createUpstreamClient({
             signal: shared ? undefined : record.signal,
             requestId: record.requestId,
             traceHeaders,
+            forwarded:
+              forwardHeaders.length === 0
+                ? undefined
+                : forwardedHeaders(forwardHeaders, record.clientHeaders),
           });
         },
       );
@@ -257,4 +267,6 @@ type Call = {
   signal: AbortSignal | undefined;
   requestId: string;
   traceHeaders: Record<string, string>;
+  /** Client headers passed on (normalised), when the service forwards any. */
+  forwarded: Record<string, string> | undefined;
 };
