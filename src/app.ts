@@ -229,7 +229,8 @@ export function createServices(
   >,
 ): { services: ServiceClients; caches: Caches } {
   const { upstreamUrls, policies, promoCache, catalogCache, logger } = options;
-  const forwardHeaders = options.forwardHeaders ?? perService<PerService<readonly string[]>>(() => []);
+  const forwardHeaders =
+    options.forwardHeaders ?? perService<PerService<readonly string[]>>(() => []);
   const connection = options.redisConnection ?? null;
   const metrics = options.metrics?.shared ?? silentSharedMetrics;
   const services = perService<ServiceClients>((service) =>

@@ -85,7 +85,9 @@ export function createBookCache({
       if (found.size > 0) metrics.cacheLevelHit('catalog', 'memory', found.size);
       const asked = missing.filter((id) => id.length <= MAX_SHARED_ID_LENGTH);
       if (!shared || asked.length === 0) return found;
-      const raw = await shared.run((redis) => redis.mget(...asked.map((id) => KEYS.book(id, variant))));
+      const raw = await shared.run((redis) =>
+        redis.mget(...asked.map((id) => KEYS.book(id, variant))),
+      );
       if (raw === undefined) return found;
       let fromRedis = 0;
       asked.forEach((id, index) => {

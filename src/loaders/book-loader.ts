@@ -31,7 +31,9 @@ export function createBookLoader({ catalog, call, cache, gate }: BookLoaderOptio
   return new DataLoader<string, Book | null>(
     async (ids) => {
       const found = new Map<string, Book>();
-      const held = cache ? await cache.getMany(ids, record.clientHeaders) : new Map<string, CachedBook>();
+      const held = cache
+        ? await cache.getMany(ids, record.clientHeaders)
+        : new Map<string, CachedBook>();
       const now = Date.now();
       for (const [id, { book, expiresAt }] of held) {
         found.set(id, book);
