@@ -87,7 +87,7 @@ export function forwardedHeaders(
 ): Record<string, string> {
   const forwarded: Record<string, string> = {};
   for (const name of names) {
-    const raw = headers instanceof Headers ? headers.get(name) : joined(headers[name]);
+    const raw = isFetchHeaders(headers) ? headers.get(name) : joined(headers[name]);
     const value = raw === null || raw === undefined ? '' : normaliseForwardedValue(raw);
     if (value !== '') forwarded[name] = value;
   }
@@ -109,6 +109,11 @@ export function forwardVariant(names: readonly string[], headers: ClientHeaders)
 }
 
 // Private helpers.
+
+/** Not `instanceof Headers`: yoga's requests carry @whatwg-node/fetch's own Headers class. */
+function isFetchHeaders(headers: ClientHeaders): headers is Headers {
+  return typeof (headers as Headers).get === 'function';
+}
 
 function joined(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;

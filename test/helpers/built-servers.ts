@@ -65,5 +65,5 @@ export async function eventually(check: () => Promise<boolean>, tries = 250): Pr
     if (await check()) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  throw new Error('the condition never held');
+  throw new Error(`the condition never held: ${check.toString()}`);
 }
