@@ -45,7 +45,12 @@ describe('POST /admin/purge, refused', () => {
     const logger = recordingLogger();
     const { origin } = await start({ ADMIN_TOKEN: TOKEN }, { logger });
     const wrong = 'short';
-    for (const headers of [{}, { authorization: `Bearer ${wrong}` }, { authorization: TOKEN }]) {
+    const attempts: Array<Record<string, string>> = [
+      {},
+      { authorization: `Bearer ${wrong}` },
+      { authorization: TOKEN },
+    ];
+    for (const headers of attempts) {
       const response = await purge(origin, '?cache=all', { headers });
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
@@ -179,7 +184,7 @@ describe('POST /admin/purge, accepted', () => {
 
     // Another replica's purge whose message this one never heard: Redis emptied
     // and the generation bumped while its subscriber was cut off.
-    await redis.admin.client('KILL', 'TYPE', 'pubsub');
+    await redis.admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
     const pages = await redis.admin.keys('homepage-bff:v1:page:*');
     if (pages.length > 0) await redis.admin.del(...pages);
     await redis.admin.hincrby('homepage-bff:v1:purge', 'pages', 1);
