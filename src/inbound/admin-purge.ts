@@ -8,7 +8,7 @@ import {
 import { errorResponse, type RequestErrorCode } from '../errors/vocabulary.js';
 import type { Logger } from '../logger.js';
 import { createClientAddress } from './client-address.js';
-import { writeResponse } from './node-exchange.js';
+import { pathOf, writeResponse } from './node-exchange.js';
 import type { FrontStep } from './server.js';
 
 /** Options of `createAdminPurge`. */
@@ -66,8 +66,8 @@ export function createAdminPurge({
   };
 
   return async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://gateway');
-    if (url.pathname !== path) return false;
+    if (pathOf(req.url) !== path) return false;
+    const query = new URLSearchParams((req.url ?? '').slice(path.length + 1));
     req.resume(); // any body is ignored: everything is in the query
     const who = addressOf(req);
     const presented = bearerToken(req.headers.authorization);
@@ -79,8 +79,8 @@ export function createAdminPurge({
     if (req.method !== 'POST') {
       return refuse(res, 'METHOD_NOT_ALLOWED', { allow: 'POST' });
     }
-    const choice = url.searchParams.get('cache');
-    const tag = url.searchParams.get('tag');
+    const choice = query.get('cache');
+    const tag = query.get('tag');
     if (!isChoice(choice) || (tag !== null && (choice !== 'books' || !isTag(tag)))) {
       logger.warn({ msg: 'admin purge invalid', client: who, token: fingerprint, cache: choice });
       return refuse(res, 'PURGE_INVALID');
