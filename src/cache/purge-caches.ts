@@ -111,7 +111,7 @@ export function createCachePurge({
   const patternsOf = ({ targets, tag }: PurgeMessage): string[] =>
     targets.flatMap((target) =>
       target === 'books' && tag !== null
-        ? [escapeGlob(KEYS.book(tag)), `${escapeGlob(KEYS.book(tag, '*'))}`.replace('\\*', '*')]
+        ? [escapeGlob(KEYS.book(tag)), everyVariant(KEYS.book(tag, VARIANT), VARIANT)]
         : KEYS.purgePatterns[target],
     );
 
@@ -143,6 +143,14 @@ export function createCachePurge({
 }
 
 // Private helpers.
+
+/** Stands for the variant in a key, to be replaced by a wildcard. */
+const VARIANT = '\u0000variant\u0000';
+
+/** `key`, escaped, with its variant part (`marker`) matching any variant. */
+function everyVariant(key: string, marker: string): string {
+  return key.split(marker).map(escapeGlob).join('*');
+}
 
 /** `text` as a SCAN pattern matching itself only. */
 function escapeGlob(text: string): string {
