@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import type { Logger } from '../src/logger.js';
 import { eventually, useBuiltServers } from './helpers/built-servers.js';
+import { heldRecommendations } from './helpers/held-upstream.js';
 import { promotion } from './helpers/fixtures.js';
 import { useRedis } from './helpers/redis.js';
 import { sendJson, type Handler } from './helpers/upstream.js';
@@ -118,6 +119,28 @@ describe('POST /admin/purge, accepted', () => {
 
     expect(await bannerOf(await replica.page())).toBe('Right price: 10 €');
     expect(replica.upstreams.promo.requests).toHaveLength(2);
+  });
+
+  it('is answered while the gateway sheds pages: it runs before admission', async () => {
+    const held = heldRecommendations();
+    const replica = await start(
+      { ADMIN_TOKEN: TOKEN, MAX_IN_FLIGHT: '1' },
+      { handlers: { recommendations: held.handler } },
+    );
+    const inFlight = replica.page();
+    await eventually(async () => replica.upstreams.recommendations.requests.length === 1);
+    const shed = await replica.page();
+    expect(shed.status).toBe(503);
+    expect(
+      ((await shed.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]
+        ?.extensions.code,
+    ).toBe('OVERLOADED');
+
+    const response = await purge(replica.origin, '?cache=pages');
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ purged: ['pages'] });
+    held.release();
+    expect((await inFlight).status).toBe(200);
   });
 
   it('purges two replicas sharing one Redis: the next page on each shows the corrected banner', async () => {
