@@ -245,27 +245,8 @@ export function createServices(
       { logger },
     ),
   );
-  const caches: Caches = {
-    // Promo is shared by everyone, unless it reads forwarded headers: then one
-    // cache (and one Redis entry) per variant they select.
-    promo: createVariantSwrCache({
-      variantOf: ({ record }) => forwardVariant(forwardHeaders.promo, record.clientHeaders),
-      create: (variant) => createPromoCache(variant),
-    }),
-    books:
-      catalogCache.ttlMs > 0 && catalogCache.maxEntries > 0
-        ? createBookCache({
-            ...catalogCache,
-            shared: connection ?? undefined,
-            metrics,
-            forwardHeaders: forwardHeaders.catalog,
-          })
-        : null,
-  };
-  return { services, caches };
-
-  function createPromoCache(variant: string) {
-    return createSwrCache({
+  const createPromoCache = (variant: string) =>
+    createSwrCache({
       service: 'promo',
       // A shared load serves many requests, so it is not cut short by any one of
       // them; it gets a request's whole budget (retries and Retry-After included).
@@ -294,7 +275,24 @@ export function createServices(
             }),
       onHit: (level) => metrics.cacheLevelHit('promo', level),
     });
-  }
+  const caches: Caches = {
+    // Promo is shared by everyone, unless it reads forwarded headers: then one
+    // cache (and one Redis entry) per variant they select.
+    promo: createVariantSwrCache({
+      variantOf: ({ record }) => forwardVariant(forwardHeaders.promo, record.clientHeaders),
+      create: createPromoCache,
+    }),
+    books:
+      catalogCache.ttlMs > 0 && catalogCache.maxEntries > 0
+        ? createBookCache({
+            ...catalogCache,
+            shared: connection ?? undefined,
+            metrics,
+            forwardHeaders: forwardHeaders.catalog,
+          })
+        : null,
+  };
+  return { services, caches };
 }
 
 // Private helpers.
