@@ -68,9 +68,13 @@ describe('POST /admin/purge, refused', () => {
 
   it('answers 405 to other methods and 400 PURGE_INVALID to a cache it does not know', async () => {
     const { origin } = await start({ ADMIN_TOKEN: TOKEN });
-    const get = await purge(origin, '?cache=all', { method: 'GET' });
-    expect(get.status).toBe(405);
-    expect(get.headers.get('allow')).toBe('POST');
+    for (const headers of [{ authorization: `Bearer ${TOKEN}` }, {}] as Array<
+      Record<string, string>
+    >) {
+      const get = await purge(origin, '?cache=all', { method: 'GET', headers });
+      expect(get.status).toBe(405);
+      expect(get.headers.get('allow')).toBe('POST');
+    }
     for (const query of ['', '?cache=everything', '?cache=pages&tag=b-1', '?cache=books&tag=']) {
       const response = await purge(origin, query);
       expect(response.status).toBe(400);

@@ -69,15 +69,17 @@ export function createAdminPurge({
     if (pathOf(req.url) !== path) return false;
     const query = new URLSearchParams((req.url ?? '').slice(path.length + 1));
     req.resume(); // any body is ignored: everything is in the query
+    // The method first, as a route table would: a GET is no attempt to purge.
+    if (req.method !== 'POST') {
+      const { code } = await refuse(res, 'METHOD_NOT_ALLOWED', { allow: 'POST' });
+      return { code }; // the request log has it
+    }
     const who = addressOf(req);
     const presented = bearerToken(req.headers.authorization);
     const fingerprint = presented === undefined ? undefined : fingerprintOf(presented);
     if (presented === undefined || !timingSafeEqual(digest(presented), expected)) {
       logger.warn({ msg: 'admin purge refused', client: who, token: fingerprint ?? 'none' });
       return refuse(res, 'ADMIN_UNAUTHORIZED', { 'www-authenticate': 'Bearer realm="admin"' });
-    }
-    if (req.method !== 'POST') {
-      return refuse(res, 'METHOD_NOT_ALLOWED', { allow: 'POST' });
     }
     const choice = query.get('cache');
     const tag = query.get('tag');
