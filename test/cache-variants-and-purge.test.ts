@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createBookCache } from '../src/cache/book-cache.js';
 import { createSwrCache } from '../src/cache/swr-cache.js';
 import { createVariantSwrCache } from '../src/cache/variant-swr-cache.js';
+import { createMemoryPageStore, type StoredPage } from '../src/inbound/page-store.js';
 import { silentLogger } from '../src/logger.js';
 import { silentSharedMetrics } from '../src/observability/metrics.js';
 import { RequestRecord } from '../src/observability/request-record.js';
@@ -110,5 +111,31 @@ describe('caches keyed by forwarded headers', () => {
     expect((await books.getMany(['b-1'], new Headers({ 'accept-language': 'en' }))).size).toBe(0);
     books.purge('b-1');
     expect((await books.getMany(['b-1'], german)).size).toBe(0);
+  });
+});
+
+describe('purging the page store', () => {
+  it('forgets its pages and refuses a page whose data was read before the purge', () => {
+    let time = 1_000_000;
+    const store = createMemoryPageStore({ maxBytes: 1 << 20, now: () => time });
+    const page = (storedAt: number): StoredPage => ({
+      status: 200,
+      headers: {},
+      body: Buffer.from('{}'),
+      etag: '"e"',
+      storedAt,
+      freshUntil: storedAt + 10_000,
+      staleUntil: storedAt + 20_000,
+      replay: { method: 'GET', url: 'http://gateway/graphql', headers: {}, body: null },
+    });
+    store.set('a', page(time));
+    const startedBeforePurge = time;
+    time += 10;
+    store.clear?.();
+    expect(store.get('a')).toBeUndefined();
+    store.set('b', page(startedBeforePurge)); // a run under way at the purge ends
+    expect(store.get('b')).toBeUndefined();
+    store.set('c', page(time));
+    expect(store.get('c')).toBeDefined();
   });
 });
