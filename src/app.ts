@@ -6,11 +6,13 @@ import { createViewerVerifier } from './auth.js';
 import { createBookCache } from './cache/book-cache.js';
 import { createRedisSwrLevel } from './cache/redis-swr-level.js';
 import { createSwrCache } from './cache/swr-cache.js';
+import { createVariantSwrCache } from './cache/variant-swr-cache.js';
 import type { Config } from './config.js';
 import { createContextFactory, type Caches, type GatewayContext } from './context.js';
 import { toGraphQLError } from './errors/to-graphql-error.js';
 import { EXAMPLE_QUERY } from './graphiql.js';
 import { createShedReporter, type ShedReporter } from './inbound/shed-reporter.js';
+import { forwardVariant } from './outbound/forward-headers.js';
 import { createUpstreamClient } from './outbound/upstream-client.js';
 import type { Logger } from './logger.js';
 import {
@@ -103,6 +105,13 @@ export type GatewayOptions = Pick<
    * front of yoga reads them after the response (the page cache, build-server.ts).
    */
   records?: RequestRecords;
+  /** Client headers passed on to each service (`<SERVICE>_FORWARD_HEADERS`). Default: none. */
+  forwardHeaders?: Config['forwardHeaders'];
+  /**
+   * The upstream clients and their caches (createServices); built here when not
+   * given. build-server.ts builds them itself, so that a purge can reach the caches.
+   */
+  upstreamServices?: { services: ServiceClients; caches: Caches };
 };
 
 export type Gateway = YogaServerInstance<object, GatewayContext>;
@@ -121,7 +130,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       metrics: metrics.sink,
       tracer: (options.tracing ?? createTracing({})).tracer,
     });
-  const { services, caches } = createServices({ ...options, metrics });
+  const { services, caches } = options.upstreamServices ?? createServices({ ...options, metrics });
   const { security } = options;
   const shedReporter =
     options.shedReporter ??
@@ -228,9 +237,12 @@ export function createServices(
     | 'requestDeadlineMs'
     | 'redisConnection'
     | 'metrics'
+    | 'forwardHeaders'
   >,
 ): { services: ServiceClients; caches: Caches } {
   const { upstreamUrls, policies, promoCache, catalogCache, logger } = options;
+  const forwardHeaders =
+    options.forwardHeaders ?? perService<PerService<readonly string[]>>(() => []);
   const connection = options.redisConnection ?? null;
   const metrics = options.metrics?.shared ?? silentSharedMetrics;
   const services = perService<ServiceClients>((service) =>
@@ -240,12 +252,13 @@ export function createServices(
         baseUrl: upstreamUrls[service],
         policy: policies[service],
         logger,
+        forwardHeaders: forwardHeaders[service],
       }),
       { logger },
     ),
   );
-  const caches: Caches = {
-    promo: createSwrCache({
+  const createPromoCache = (variant: string) =>
+    createSwrCache({
       service: 'promo',
       // A shared load serves many requests, so it is not cut short by any one of
       // them; it gets a request's whole budget (retries and Retry-After included).
@@ -264,8 +277,8 @@ export function createServices(
           ? undefined
           : createRedisSwrLevel({
               connection,
-              key: KEYS.promo,
-              lockKey: KEYS.promoLock,
+              key: KEYS.promoOf(variant),
+              lockKey: KEYS.promoLockOf(variant),
               schema: z.array(Promotion),
               // The load's own deadline (above): no refresh holds the claim longer.
               lockTtlMs: options.requestDeadlineMs,
@@ -273,6 +286,13 @@ export function createServices(
               metrics,
             }),
       onHit: (level) => metrics.cacheLevelHit('promo', level),
+    });
+  const caches: Caches = {
+    // Promo is shared by everyone, unless it reads forwarded headers: then one
+    // cache (and one Redis entry) per variant they select.
+    promo: createVariantSwrCache({
+      variantOf: ({ record }) => forwardVariant(forwardHeaders.promo, record.clientHeaders),
+      create: createPromoCache,
     }),
     books:
       catalogCache.ttlMs > 0 && catalogCache.maxEntries > 0
@@ -280,6 +300,7 @@ export function createServices(
             ...catalogCache,
             shared: connection ?? undefined,
             metrics,
+            forwardHeaders: forwardHeaders.catalog,
           })
         : null,
   };

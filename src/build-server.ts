@@ -1,12 +1,14 @@
 import type { Server } from 'node:http';
-import { createGateway, type Gateway } from './app.js';
+import { createGateway, createServices, type Gateway } from './app.js';
+import { createCachePurge } from './cache/purge-caches.js';
 import type { Config } from './config.js';
+import { createAdminPurge } from './inbound/admin-purge.js';
 import { createAdmission } from './inbound/admission.js';
 import { limitAnonymousPages } from './inbound/limit-anonymous-pages.js';
 import { createPageCache } from './inbound/page-cache.js';
 import { createMemoryPageStore } from './inbound/page-store.js';
 import { createMetricsServer } from './inbound/metrics-server.js';
-import { ROUTES } from './inbound/routes.js';
+import { ADMIN_ROUTES, ROUTES } from './inbound/routes.js';
 import { createGatewayServer } from './inbound/server.js';
 import { createSharedPageStore } from './inbound/shared-page-store.js';
 import { createShedReporter } from './inbound/shed-reporter.js';
@@ -77,6 +79,14 @@ export function buildServer(
     metrics: metrics.sink,
     tracer: tracing.tracer,
   });
+  // Built here rather than inside the gateway, so that a purge can reach the caches.
+  const upstreamServices = createServices({
+    ...config,
+    upstreamUrls,
+    logger,
+    metrics,
+    redisConnection,
+  });
   const gateway = createGateway({
     ...config,
     upstreamUrls,
@@ -89,7 +99,27 @@ export function buildServer(
     redisConnection,
     rateLimiter,
     trustedProxies: config.rateLimit.trustedProxies,
+    upstreamServices,
   });
+  // With Redis, every replica serves the pages any of them stored.
+  const pageStore = redisConnection
+    ? createSharedPageStore({
+        memory: createMemoryPageStore({ maxBytes: config.pageCache.maxBytes }),
+        connection: redisConnection,
+        metrics: metrics.shared,
+      })
+    : createMemoryPageStore({ maxBytes: config.pageCache.maxBytes });
+  // Without ADMIN_TOKEN there is no purge endpoint: `/admin/purge` is any unknown path.
+  const purge =
+    config.admin.token === null
+      ? null
+      : createCachePurge({
+          promo: upstreamServices.caches.promo,
+          books: upstreamServices.caches.books,
+          pages: pageStore,
+          connection: redisConnection || null,
+          logger,
+        });
   // Built after the gateway, so building it is not read as event-loop delay.
   const admission = createAdmission({
     ...config.admission,
@@ -108,8 +138,22 @@ export function buildServer(
   const { '/metrics': _metrics, ...withoutMetrics } = ROUTES;
   const server = createGatewayServer(gateway, {
     limits: config.server,
-    routes: metricsServer ? withoutMetrics : ROUTES,
+    routes: {
+      ...(metricsServer ? withoutMetrics : ROUTES),
+      ...(purge && ADMIN_ROUTES),
+    },
     steps: [
+      // First: an operator's purge is never shed, limited or cached.
+      ...(purge && config.admin.token !== null
+        ? [
+            createAdminPurge({
+              token: config.admin.token,
+              purge,
+              logger,
+              trustedProxies: config.rateLimit.trustedProxies,
+            }),
+          ]
+        : []),
       admission.step,
       ...(rateLimiter
         ? [
@@ -123,14 +167,9 @@ export function buildServer(
         gateway,
         records,
         ...config.pageCache,
-        // With Redis, every replica serves the pages any of them stored.
-        ...(redisConnection && {
-          store: createSharedPageStore({
-            memory: createMemoryPageStore({ maxBytes: config.pageCache.maxBytes }),
-            connection: redisConnection,
-            metrics: metrics.shared,
-          }),
-        }),
+        store: pageStore,
+        // Every header any upstream receives selects the page.
+        forwardHeaders: [...new Set(Object.values(config.forwardHeaders).flat())],
         maxBodyBytes: config.security.maxBodyBytes,
         metrics: metrics.pageCache,
         serverTiming: config.observability.serverTiming,
@@ -146,6 +185,7 @@ export function buildServer(
     gateway,
     async release() {
       await tracing.shutdown(); // flush spans still batched
+      purge?.close();
       redisConnection?.close();
     },
   };

@@ -4,6 +4,7 @@ import { DEMO_FAULTS, DEMO_JWT_SECRET } from './demo/settings.js';
 import { readHouseBanners } from './fallbacks/house-banners.js';
 import { readUpstreamTls, UpstreamTlsError } from './outbound/upstream-tls.js';
 import { parseRedisUrl } from './redis/redis-url.js';
+import { parseForwardHeaders } from './outbound/forward-headers.js';
 import { loadManifest } from './trusted-documents.js';
 import type { UpstreamPolicy } from './upstreams/policy.js';
 import { UPSTREAMS } from './upstreams/registry.js';
@@ -272,6 +273,11 @@ const GlobalEnv = z.object({
     "pages a viewer may take at once before the steady rate applies (1 to `RATE_LIMIT_PER_MINUTE`). The limit is GCRA, a smooth rate with no window edges: within any `s` seconds a viewer gets at most `burst + s × RATE_LIMIT_PER_MINUTE / 60` pages, so never more than `RATE_LIMIT_PER_MINUTE + burst` in any minute. Lower it (e.g. a sixth of the limit) to keep that close to the limit; the default keeps a fresh viewer's allowance what a one-minute window gave",
     'RATE_LIMIT_PER_MINUTE',
   ),
+  ADMIN_TOKEN: doc(
+    z.string().min(32, 'must be at least 32 characters').optional(),
+    'bearer token of `POST /admin/purge` (≥ 32 characters, e.g. `openssl rand -hex 32`): purges the promo, book and page caches in every replica (docs: purge)',
+    'no admin endpoint: `/admin/purge` is an unknown path',
+  ),
   TRUSTED_PROXIES: doc(
     z
       .string()
@@ -329,6 +335,21 @@ const serviceEnv = (defaults: UpstreamPolicy) =>
       'no client certificate',
     ),
     KEY_FILE: doc(z.string().min(1).optional(), 'PEM private key of `<SERVICE>_CERT_FILE`'),
+    FORWARD_HEADERS: doc(
+      z
+        .string()
+        .transform((list, ctx) => {
+          try {
+            return parseForwardHeaders(list);
+          } catch (error) {
+            ctx.addIssue({ code: 'custom', message: (error as Error).message });
+            return z.NEVER;
+          }
+        })
+        .optional(),
+      'client headers passed on to this service, comma-separated (e.g. `accept-language`); each becomes part of the page-cache key, `Vary` and the shared caches’ keys, so no visitor sees another language’s answer. Values are trimmed, lowercased and cut at 128 characters. Hop-by-hop headers, `authorization` and `cookie` are refused',
+      'nothing forwarded',
+    ),
   });
 
 /** `DEMO_<SERVICE>_…` variables: the embedded demo services' behaviour. */
@@ -518,6 +539,12 @@ const Env = GlobalEnv.extend({
           tls: upstreamTls(service),
         };
       }),
+      /** Client headers passed on to each service (and keyed by every cache of its answers). */
+      forwardHeaders: perService<PerService<readonly string[]>>(
+        (service) => e.services[service].FORWARD_HEADERS ?? [],
+      ),
+      /** `POST /admin/purge` (inbound/admin-purge.ts); `token` null: no such endpoint. */
+      admin: { token: e.ADMIN_TOKEN ?? null },
       promoCache: {
         /** Freshness when the promo service sends no Cache-Control max-age; 0: do not cache. */
         ttlMs: e.PROMO_CACHE_TTL_MS,

@@ -75,6 +75,11 @@ export type SwrSharedLevel<T> = {
 export type SwrCache<T> = {
   /** The value, waiting at most until the caller's deadline when there is nothing to serve. */
   get(call: CallOptions): Promise<Cached<T>>;
+  /**
+   * Forgets this process's copy (an operator's purge): the next `get` reads the
+   * shared level or loads. A load or read already under way is not kept.
+   */
+  purge(): void;
 };
 
 /**
@@ -104,16 +109,23 @@ export function createSwrCache<T>({
   let checkedUntil = -Infinity;
   let inflight: Promise<Cached<T>> | undefined;
   let reading: Promise<boolean> | undefined;
+  /**
+   * Counts purges: a load or read that started before one may carry what was
+   * purged, so it serves its caller but is not kept.
+   */
+  let generation = 0;
 
-  const adopt = (found: SwrEntry<T> | undefined) => {
+  const adopt = (found: SwrEntry<T> | undefined, startedIn: number) => {
+    if (startedIn !== generation) return;
     if (found && (entry === undefined || found.storedAt > entry.storedAt)) entry = found;
   };
 
   async function loadAndStore(trigger: CallOptions): Promise<Cached<T>> {
+    const startedIn = generation;
     const { value, maxAgeMs } = await load(trigger);
     const lifetime = maxAgeMs ?? ttlMs;
     const storedAt = now();
-    if (lifetime > 0) {
+    if (lifetime > 0 && startedIn === generation) {
       const freshUntil = storedAt + lifetime;
       entry = {
         value,
@@ -134,11 +146,12 @@ export function createSwrCache<T>({
     level: SwrSharedLevel<T>,
     trigger: CallOptions,
   ): Promise<Cached<T>> {
+    const startedIn = generation;
     const claim = await level.claimRefresh();
     if (claim.kind === 'theirs') {
       const theirs = await level.awaitRefresh(entry?.storedAt ?? -Infinity);
       if (theirs) {
-        adopt(theirs);
+        adopt(theirs, startedIn);
         checkedUntil = now() + level.localTtlMs;
         onHit?.('redis');
         return served(theirs, 'revalidating');
@@ -152,12 +165,15 @@ export function createSwrCache<T>({
   }
 
   function refresh(trigger: CallOptions): Promise<Cached<T>> {
-    inflight ??= (shared ? refreshAcrossReplicas(shared, trigger) : loadAndStore(trigger)).finally(
-      () => {
-        inflight = undefined;
-      },
-    );
-    return inflight;
+    if (inflight) return inflight;
+    const started: Promise<Cached<T>> = (
+      shared ? refreshAcrossReplicas(shared, trigger) : loadAndStore(trigger)
+    ).finally(() => {
+      // A purge may have let a newer refresh start meanwhile: that one stays.
+      if (inflight === started) inflight = undefined;
+    });
+    inflight = started;
+    return started;
   }
 
   /**
@@ -165,18 +181,21 @@ export function createSwrCache<T>({
    * ours; says whether the shared level supplied it.
    */
   function readShared(level: SwrSharedLevel<T>): Promise<boolean> {
-    reading ??= level
+    if (reading) return reading;
+    const startedIn = generation;
+    const started: Promise<boolean> = level
       .read()
       .then((found) => {
         const before = entry;
-        adopt(found);
-        checkedUntil = now() + level.localTtlMs;
+        adopt(found, startedIn);
+        if (startedIn === generation) checkedUntil = now() + level.localTtlMs;
         return entry !== before;
       })
       .finally(() => {
-        reading = undefined;
+        if (reading === started) reading = undefined;
       });
-    return reading;
+    reading = started;
+    return started;
   }
 
   const served = (from: SwrEntry<T>, reason: 'revalidating' | 'upstream_failed'): Cached<T> => {
@@ -191,6 +210,13 @@ export function createSwrCache<T>({
   };
 
   return {
+    purge() {
+      generation += 1;
+      entry = undefined;
+      checkedUntil = -Infinity;
+      inflight = undefined;
+      reading = undefined;
+    },
     async get(call) {
       let level: 'memory' | 'redis' = 'memory';
       // The shared level is asked once our copy is `localTtlMs` old, or no longer

@@ -60,6 +60,22 @@ export const REQUEST_ERRORS = {
     status: 503,
     message: 'The gateway is busy; try again shortly.',
   },
+  /** `POST /admin/purge` (inbound/admin-purge.ts) without the right `ADMIN_TOKEN`. */
+  ADMIN_UNAUTHORIZED: {
+    status: 401,
+    message: 'Send Authorization: Bearer <ADMIN_TOKEN>.',
+  },
+  PURGE_INVALID: {
+    status: 400,
+    message:
+      'Name what to purge: ?cache=promo|books|pages|all (and ?tag=<book id> only with cache=books).',
+  },
+  /** Memory purged, Redis not (down or slow): other replicas may still serve what was purged. */
+  PURGE_INCOMPLETE: {
+    status: 503,
+    message: "This replica's memory was purged, but Redis could not be: try again.",
+  },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'This endpoint answers POST only.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 export type RequestErrorCode = keyof typeof REQUEST_ERRORS;
 

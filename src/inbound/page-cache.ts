@@ -11,8 +11,8 @@ import {
   headerText,
   isAnonymous,
   keyHeaders,
-  PAGE_VARY,
   pageKey,
+  pageVary,
 } from './page-key.js';
 import { answerFacts, reusableForMs } from './page-lifetime.js';
 import {
@@ -43,6 +43,12 @@ export type PageCacheOptions = {
   logger: Logger;
   /** Where pages live. Default: in this process's memory, bounded by `maxBytes`. */
   store?: PageStore;
+  /**
+   * Client headers any upstream receives (every `<SERVICE>_FORWARD_HEADERS`):
+   * part of the key and of `Vary`, so a German page never serves an English
+   * visitor. Default: none.
+   */
+  forwardHeaders?: readonly string[];
   now?: () => number;
 };
 
@@ -88,8 +94,10 @@ export function createPageCache({
   logger,
   now = Date.now,
   store = createMemoryPageStore({ maxBytes, now }),
+  forwardHeaders = [],
 }: PageCacheOptions): FrontStep {
   if (ttlMs === 0 || maxBytes === 0) return () => false;
+  const vary = pageVary(forwardHeaders);
   metrics.trackStoredBytes(() => store.bytes);
   /** Keys being refreshed in the background: one refresh per key at a time. */
   const refreshing = new Set<string>();
@@ -175,7 +183,7 @@ export function createPageCache({
       'etag',
       page.etag,
       'vary',
-      PAGE_VARY,
+      vary,
       'x-request-id',
       requestId,
     ];
@@ -212,12 +220,12 @@ export function createPageCache({
     if (!(declared <= maxBodyBytes)) return false;
 
     const body = method === 'POST' ? await readRequestBody(req, maxBodyBytes) : null;
-    const key = pageKey({ method, url: path, headers: req.headers, body });
+    const key = pageKey({ method, url: path, headers: req.headers, body }, forwardHeaders);
     // Only a stale page or a miss needs it: not built for a hit.
     const replay = (): Replay => ({
       method,
       url: url.href,
-      headers: keyHeaders(req.headers),
+      headers: keyHeaders(req.headers, forwardHeaders),
       body,
     });
 

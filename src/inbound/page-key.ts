@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { forwardedHeaders } from '../outbound/forward-headers.js';
 import { PREFLIGHT_HEADERS } from '../plugins/use-csrf-prevention.js';
 
 // What makes two anonymous requests "the same page": the cache key. It covers
@@ -16,6 +17,7 @@ import { PREFLIGHT_HEADERS } from '../plugins/use-csrf-prevention.js';
 // | `Accept`                            | response media type, incremental delivery        |
 // | `Accept-Encoding`                   | compression of the answer (gzip, brotli, none)   |
 // | `Origin`                            | CORS headers on the answer                       |
+// | forwarded headers (normalised)      | upstreams (`<SERVICE>_FORWARD_HEADERS`)          |
 //
 // The body is keyed by its exact bytes rather than by a parsed, normalised form:
 // a client sends the same bytes for the same operation, and normalising would
@@ -44,6 +46,11 @@ export const PAGE_VARY = [
   'Authorization',
   'Cookie',
 ].join(', ');
+
+/** `Vary` of shared answers when upstreams receive `forwarded` client headers too. */
+export function pageVary(forwarded: readonly string[]): string {
+  return forwarded.length === 0 ? PAGE_VARY : `${PAGE_VARY}, ${forwarded.join(', ')}`;
+}
 
 /** The parts of a request the key is made of. */
 export type KeyedRequest = {
@@ -85,24 +92,39 @@ export function hasRepeatedKeyHeader(rawHeaders: readonly string[]): boolean {
   return false;
 }
 
-/** The page's key: a SHA-256 over every input above (short, and ready for a shared store). */
-export function pageKey({ method, url, headers, body }: KeyedRequest): string {
+/**
+ * The page's key: a SHA-256 over every input above (short, and ready for a shared
+ * store). `forwarded`: the client headers any upstream receives, keyed by the
+ * normalised value it receives; with none, keys are as they always were.
+ */
+export function pageKey(
+  { method, url, headers, body }: KeyedRequest,
+  forwarded: readonly string[] = [],
+): string {
   const hash = createHash('sha256');
   hash.update(`${method} ${url}\n`);
   for (const name of VALUE_HEADERS) hash.update(`${name}:${headerText(headers[name])}\n`);
   for (const name of PRESENCE_HEADERS) hash.update(`${name}:${headers[name] !== undefined}\n`);
+  if (forwarded.length > 0) {
+    const values = forwardedHeaders(forwarded, headers);
+    for (const name of forwarded) hash.update(`forwarded ${name}:${values[name] ?? ''}\n`);
+  }
   if (body !== null) hash.update(body);
   return hash.digest('base64url');
 }
 
 /** The key headers' values, to send the same request again (a background refresh). */
-export function keyHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+export function keyHeaders(
+  headers: IncomingHttpHeaders,
+  forwarded: readonly string[] = [],
+): Record<string, string> {
   const kept: Record<string, string> = {};
   for (const name of [...VALUE_HEADERS, ...PRESENCE_HEADERS]) {
     const value = headers[name];
     if (value !== undefined) kept[name] = headerText(value);
   }
-  return kept;
+  // As keyed: the refresh then sends upstreams the very values the page is filed under.
+  return forwarded.length === 0 ? kept : { ...kept, ...forwardedHeaders(forwarded, headers) };
 }
 
 /** A header's value as one string (repeated headers joined), `''` when absent. */

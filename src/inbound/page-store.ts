@@ -33,6 +33,13 @@ export type StoredPage = {
 export type PageStore = {
   get(key: string): StoredPage | undefined | Promise<StoredPage | undefined>;
   set(key: string, page: StoredPage): void | Promise<void>;
+  /**
+   * Forgets this process's pages (an operator's purge), and refuses pages
+   * whose data was read before it (a run under way at the purge). A shared
+   * store's copies are deleted by the purge itself (cache/purge-caches.ts).
+   * Optional for stores that hold nothing in this process.
+   */
+  clear?(): void;
   /** Bytes held, for the metrics. */
   readonly bytes: number;
 };
@@ -59,11 +66,17 @@ export function createMemoryPageStore({
     ttlAutopurge: true,
     sizeCalculation: pageBytes,
   });
+  /** When the last purge was: a page read before it holds what was purged. */
+  let clearedAt = -Infinity;
   return {
     get: (key) => pages.get(key),
     set(key, page) {
       const ttl = page.staleUntil - now();
-      if (ttl > 0) pages.set(key, page, { ttl });
+      if (ttl > 0 && page.storedAt >= clearedAt) pages.set(key, page, { ttl });
+    },
+    clear() {
+      pages.clear();
+      clearedAt = now();
     },
     get bytes() {
       return pages.calculatedSize;

@@ -31,6 +31,14 @@ export const ROUTES = {
   '/metrics': { name: 'metrics', frontSteps: false, readsQuery: false },
 } as const satisfies Record<string, RouteEntry>;
 
+/**
+ * `POST /admin/purge` (admin-purge.ts), served only when `ADMIN_TOKEN` is set.
+ * Its front step comes first, so it is never shed, limited or cached.
+ */
+export const ADMIN_ROUTES = {
+  '/admin/purge': { name: 'admin-purge', frontSteps: true, readsQuery: true },
+} as const satisfies Record<string, RouteEntry>;
+
 export type RouteTable = Readonly<Record<string, RouteEntry>>;
 export type RouteName = (typeof ROUTES)[keyof typeof ROUTES]['name'];
 

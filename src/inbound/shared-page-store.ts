@@ -46,6 +46,8 @@ export function createSharedPageStore({
   metrics,
   now = Date.now,
 }: SharedPageStoreOptions): PageStore {
+  /** As in the memory store: a page read before the last purge is not shared either. */
+  let clearedAt = -Infinity;
   return {
     async get(key) {
       const local = await memory.get(key);
@@ -63,8 +65,12 @@ export function createSharedPageStore({
     async set(key, page) {
       await memory.set(key, page);
       const ttl = Math.floor(page.staleUntil - now());
-      if (ttl <= 0) return;
+      if (ttl <= 0 || page.storedAt < clearedAt) return;
       connection.write((redis) => redis.set(KEYS.page(key), serialize(page), 'PX', ttl));
+    },
+    clear() {
+      memory.clear?.();
+      clearedAt = now();
     },
     get bytes() {
       return memory.bytes;

@@ -31,7 +31,9 @@ export function createBookLoader({ catalog, call, cache, gate }: BookLoaderOptio
   return new DataLoader<string, Book | null>(
     async (ids) => {
       const found = new Map<string, Book>();
-      const held = cache ? await cache.getMany(ids) : new Map<string, CachedBook>();
+      const held = cache
+        ? await cache.getMany(ids, record.clientHeaders)
+        : new Map<string, CachedBook>();
       const now = Date.now();
       for (const [id, { book, expiresAt }] of held) {
         found.set(id, book);
@@ -61,7 +63,7 @@ export function createBookLoader({ catalog, call, cache, gate }: BookLoaderOptio
             (parent) => catalog.booksByIds(missing, { ...call, parent }),
           );
           for (const [id, book] of books) found.set(id, book);
-          cache?.setMany(books);
+          cache?.setMany(books, record.clientHeaders);
         } catch (error) {
           // DataLoader contract: one result per key, an Error for each key that failed.
           const failure = error instanceof Error ? error : new Error(String(error));

@@ -98,6 +98,8 @@ export class RequestRecord {
     readonly tracer: Tracer,
     traceContext: Context,
     private readonly metrics: MetricsSink,
+    /** The client's request headers: those a service forwards (outbound/forward-headers.ts). */
+    readonly clientHeaders: Headers = new Headers(),
   ) {
     this.#spanParent = traceContext;
   }
@@ -108,11 +110,13 @@ export class RequestRecord {
     signal,
     metrics = silentSink,
     tracer = TRACING_OFF,
+    clientHeaders,
   }: {
     deadlineMs?: number;
     signal?: AbortSignal;
     metrics?: MetricsSink;
     tracer?: Tracer;
+    clientHeaders?: Headers;
   } = {}): RequestRecord {
     return new RequestRecord(
       'detached',
@@ -121,6 +125,7 @@ export class RequestRecord {
       tracer,
       ROOT_CONTEXT,
       metrics,
+      clientHeaders,
     );
   }
 
@@ -214,6 +219,7 @@ export function createRequestRecords({
           tracer,
           extractTraceContext(request.headers),
           metrics,
+          request.headers,
         );
         records.set(request, record);
       }

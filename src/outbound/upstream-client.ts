@@ -19,6 +19,7 @@ import { inSpan, injectTraceContext } from '../observability/tracing.js';
 import type { UpstreamPolicy } from '../upstreams/policy.js';
 import type { ServiceName } from '../upstreams/services.js';
 import { classifyFailure, describeFailure } from './classify-failure.js';
+import { forwardedHeaders } from './forward-headers.js';
 import { createPooledFetch } from './pooled-fetch.js';
 import { readBody } from './read-body.js';
 import { createRetryBudget, type RetryBudget } from './retry-budget.js';
@@ -68,6 +69,8 @@ export type UpstreamClientOptions = {
   fetch?: typeof globalThis.fetch;
   /** Retries this service may make, shared by every request. Default: from `policy.retryBudget`. */
   retryBudget?: RetryBudget;
+  /** Client headers passed on, normalised (`<SERVICE>_FORWARD_HEADERS`). Default: none. */
+  forwardHeaders?: readonly string[];
 };
 
 export function createUpstreamClient({
@@ -78,6 +81,7 @@ export function createUpstreamClient({
   random = Math.random,
   fetch = createPooledFetch(baseUrl, { tls: policy.tls }).fetch,
   retryBudget = createRetryBudget(policy.retryBudget),
+  forwardHeaders = [],
 }: UpstreamClientOptions): UpstreamClient {
   const http: KyInstance = ky.create({
     fetch,
@@ -135,6 +139,8 @@ export function createUpstreamClient({
       const response = await http.get(path, {
         searchParams: call.searchParams,
         headers: {
+          // First, so that nothing forwarded could replace the gateway's own (config refuses those too).
+          ...call.forwarded,
           [BUDGET_HEADER]: String(budgetMs),
           'x-request-id': call.requestId,
           ...call.traceHeaders,
@@ -191,6 +197,10 @@ export function createUpstreamClient({
             signal: shared ? undefined : record.signal,
             requestId: record.requestId,
             traceHeaders,
+            forwarded:
+              forwardHeaders.length === 0
+                ? undefined
+                : forwardedHeaders(forwardHeaders, record.clientHeaders),
           });
         },
       );
@@ -270,4 +280,6 @@ type Call = {
   signal: AbortSignal | undefined;
   requestId: string;
   traceHeaders: Record<string, string>;
+  /** Client headers passed on (normalised), when the service forwards any. */
+  forwarded: Record<string, string> | undefined;
 };

@@ -20,8 +20,18 @@ export const KEYS = {
   promo: `${KEY_VERSION}:{promo}`,
   /** Held by the one replica refreshing promo (SET NX PX). */
   promoLock: `${KEY_VERSION}:lock:{promo}`,
-  /** One book's details with their expiry (cache/book-cache.ts). */
-  book: (id: string) => `${KEY_VERSION}:book:${id}`,
+  /**
+   * The promo entry of one variant of forwarded headers (outbound/forward-headers.ts);
+   * `''` (nothing forwarded) is `promo` itself. The hash tag keeps every variant
+   * and its lock in one Cluster slot (awaitRefresh reads both in one MGET).
+   */
+  promoOf: (variant: string): string =>
+    variant === '' ? KEYS.promo : `${KEY_VERSION}:{promo}:${variant}`,
+  promoLockOf: (variant: string): string =>
+    variant === '' ? KEYS.promoLock : `${KEY_VERSION}:lock:{promo}:${variant}`,
+  /** One book's details with their expiry (cache/book-cache.ts), per variant of forwarded headers. */
+  book: (id: string, variant = '') =>
+    variant === '' ? `${KEY_VERSION}:book:${id}` : `${KEY_VERSION}:{book}:${variant}:${id}`,
   /** An anonymous page, by its page-cache key (inbound/shared-page-store.ts). */
   page: (key: string) => `${KEY_VERSION}:page:${key}`,
   /** A document registered through automatic persisted queries, by id (persisted/shared-persisted-query-store.ts). */
@@ -32,4 +42,18 @@ export const KEYS = {
    * must not read a count as a time.
    */
   rateLimit: `${KEY_VERSION}:gcra`,
+  /**
+   * Purge generations, a hash of counters (`promo`, `books`, `pages`) bumped by
+   * every purge (cache/purge-caches.ts): a replica that was disconnected compares
+   * them on reconnect, having missed the pub/sub message.
+   */
+  purge: `${KEY_VERSION}:purge`,
+  /** Patterns of what each purge deletes (SCAN MATCH, after the prefix). */
+  purgePatterns: {
+    promo: [`${KEY_VERSION}:{promo}`, `${KEY_VERSION}:{promo}:*`],
+    books: [`${KEY_VERSION}:book:*`, `${KEY_VERSION}:{book}:*`],
+    pages: [`${KEY_VERSION}:page:*`],
+  },
+  /** The pub/sub channel of purges (not a key: ioredis does not prefix it, redis/purge-channel.ts does). */
+  purgeChannel: `${KEY_VERSION}:purge`,
 } as const;
