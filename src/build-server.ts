@@ -84,19 +84,21 @@ export function buildServer(
     redisConnection,
     rateLimiter,
   });
-  // Built after the gateway, so building it is not read as event-loop delay.
+  // Built after the gateway, so building it is not read as a standing wait.
   const admission = createAdmission({
     ...config.admission,
+    requestDeadlineMs: config.requestDeadlineMs,
     metrics: metrics.admission,
     reporter: shedReporter,
   });
-  // In order: shed what cannot be served in time, then what is over its limit, and
-  // only then answer an anonymous page from the cache (a hit is served only to a
-  // request the pipeline would have accepted).
+  // In order: refuse what is over its limit, answer an anonymous page from the
+  // cache (a hit is served only to a request the limit accepted, and is never
+  // shed: it costs less than a refusal), and only then admit or shed. The cache
+  // asks admission itself before running a miss; admission's own step takes
+  // every other request.
   const server = createGatewayServer(gateway, {
     limits: config.server,
     steps: [
-      admission.step,
       ...(rateLimiter
         ? [
             limitAnonymousPages({
@@ -121,7 +123,9 @@ export function buildServer(
         metrics: metrics.pageCache,
         serverTiming: config.observability.serverTiming,
         logger,
+        admit: admission.step,
       }),
+      admission.step,
     ],
     logger,
     onStepAnswer: createFrontStepLog({ logger, metrics }),
@@ -130,6 +134,7 @@ export function buildServer(
     server,
     gateway,
     async release() {
+      admission.close();
       await tracing.shutdown(); // flush spans still batched
       redisConnection?.close();
     },

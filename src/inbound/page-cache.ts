@@ -14,7 +14,7 @@ import {
   type Replay,
   type StoredPage,
 } from './page-store.js';
-import type { FrontStep } from './server.js';
+import type { FrontStep, StepAnswer } from './server.js';
 
 /** Options of `createPageCache`. */
 export type PageCacheOptions = {
@@ -37,6 +37,11 @@ export type PageCacheOptions = {
   store?: PageStore;
   /** yoga's GraphQL endpoint. Default `/graphql`. */
   endpoint?: string;
+  /**
+   * Asked on a miss, before it runs: admission control (admission.ts), which
+   * sits behind the cache so that hits are never shed. Default: every miss runs.
+   */
+  admit?: (req: IncomingMessage, res: ServerResponse) => false | StepAnswer;
   now?: () => number;
 };
 
@@ -83,6 +88,7 @@ export function createPageCache({
   now = Date.now,
   store = createMemoryPageStore({ maxBytes, now }),
   endpoint = '/graphql',
+  admit = () => false,
 }: PageCacheOptions): FrontStep {
   if (ttlMs === 0 || maxBytes === 0) return () => false;
   metrics.trackStoredBytes(() => store.bytes);
@@ -224,6 +230,8 @@ export function createPageCache({
     // Concurrent misses of one key each run: waiting for another request's run
     // would break this one's deadline whenever that answer cannot be stored.
     metrics.lookup('miss');
+    const refused = admit(req, res);
+    if (refused !== false) return refused;
     const request = new gateway.fetchAPI.Request(url.href, {
       method,
       headers: requestHeaders(req),
