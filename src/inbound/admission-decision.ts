@@ -58,8 +58,7 @@ export function waitTargets(requestDeadlineMs: number): {
 export function shedReason(load: Load, limits: AdmissionLimits): ShedReason | null {
   if (!limits.enabled) return null;
   if (limits.maxInFlight > 0 && load.inFlight >= limits.maxInFlight) return 'in_flight';
-  const target =
-    load.viewer === 'anonymous' ? limits.anonymousTargetMs : limits.signedInTargetMs;
+  const target = load.viewer === 'anonymous' ? limits.anonymousTargetMs : limits.signedInTargetMs;
   if (load.standingWaitMs > target) return 'standing_wait';
   return null;
 }

@@ -81,9 +81,7 @@ export function createAdmission({
 }: AdmissionOptions): Admission {
   const limits: AdmissionLimits = { enabled, maxInFlight, ...waitTargets(requestDeadlineMs) };
   metrics.limits(
-    enabled
-      ? limits
-      : { enabled, maxInFlight: 0, signedInTargetMs: 0, anonymousTargetMs: 0 },
+    enabled ? limits : { enabled, maxInFlight: 0, signedInTargetMs: 0, anonymousTargetMs: 0 },
   );
   metrics.readStandingWaitFrom(() => standingWait.currentMs());
   const exemptPaths = new Set(exempt);

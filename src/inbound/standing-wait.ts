@@ -39,18 +39,27 @@ export type StandingWait = {
  * Probes are one timer at a time, never unref'd work a process waits on
  * (`unref`), and cost a timer and an immediate every `everyMs`.
  */
-export function createStandingWait({ intervalMs, everyMs = 10 }: StandingWaitOptions): StandingWait {
+export function createStandingWait({
+  intervalMs,
+  everyMs = 10,
+}: StandingWaitOptions): StandingWait {
   let current = 0;
   let intervalStart = performance.now();
   let intervalMin = Number.POSITIVE_INFINITY;
+  let probes = 0;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
 
   const record = (waitMs: number, now: number) => {
     intervalMin = Math.min(intervalMin, waitMs);
-    if (now - intervalStart >= intervalMs) {
+    probes++;
+    // Two probes at least: one probe that waited longer than the interval (a
+    // burst, a long pause) shows the queue was long, not that it stayed long;
+    // the probe sent right after it tells whether it drained.
+    if (now - intervalStart >= intervalMs && probes >= 2) {
       current = intervalMin;
       intervalMin = Number.POSITIVE_INFINITY;
+      probes = 0;
       intervalStart = now;
     }
   };

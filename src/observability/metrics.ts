@@ -37,7 +37,11 @@ export type AdmissionMetrics = {
   shed(reason: ShedReason): void;
   inFlight(count: number): void;
   /** The limits in force (`0`: off), set once by admission. */
-  limits(limits: { maxInFlight: number; signedInTargetMs: number; anonymousTargetMs: number }): void;
+  limits(limits: {
+    maxInFlight: number;
+    signedInTargetMs: number;
+    anonymousTargetMs: number;
+  }): void;
   /** Where the standing-wait gauge reads from at each scrape (the admission's own reading). */
   readStandingWaitFrom(read: () => number): void;
 };
