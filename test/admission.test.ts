@@ -88,8 +88,12 @@ function expectOverloaded(response: Response) {
 
 describe('admission by what the process can still finish in time', () => {
   it('sheds no page of 200 concurrent clients whose upstreams take 300 ms', async () => {
+    // This process also runs the 200 clients and the upstreams, on a machine
+    // shared with other work: a 5 s deadline (targets 500/250 ms) keeps their
+    // CPU out of the question. What is tested is that 200 pages in flight,
+    // each waiting 300 ms, are not refused for being many.
     const { origin, metrics } = await start(
-      {},
+      { REQUEST_DEADLINE_MS: '5000' },
       {
         promo: slow(promoHandler(), 300),
         recommendations: slow(recommendationsHandler(), 300),
