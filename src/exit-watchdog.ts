@@ -4,10 +4,13 @@ import { spawn } from 'node:child_process';
 // even when `process.exit` itself does not return. Seen after a load run: three
 // gateways sent SIGTERM, no longer listening, stayed alive for more than 35
 // minutes with the main thread waiting on a futex, outside the event loop.
-// `process.exit` runs exit handlers and then joins threads (the libuv thread
-// pool, V8's platform threads); a thread stuck in a blocking call holds that
-// join forever, and no timer of the process can fire any more. Only another
-// process can still act: SIGKILL cannot be caught, blocked or waited out.
+// It did not reproduce on demand; the likely cause: `process.exit` runs exit
+// handlers and then joins threads (the libuv thread pool, V8's platform
+// threads), and a thread stuck in a blocking call (a `getaddrinfo` behind an
+// unanswering resolver is the known case: nodejs/node-v0.x-archive#25349;
+// upstream URLs with host names resolve through it) holds that join, while no
+// timer of the process can fire any more. Only another process can still act:
+// SIGKILL cannot be caught, blocked or waited out.
 
 /** Options of `armExitWatchdog`. */
 export type ExitWatchdogOptions = {

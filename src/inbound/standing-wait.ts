@@ -36,8 +36,8 @@ export type StandingWait = {
  * blocked. Requests waiting on an upstream queue nothing here, so many slow
  * upstream calls leave it at zero, unlike a limit learnt from round-trip times.
  *
- * Probes are one timer at a time, never unref'd work a process waits on
- * (`unref`), and cost a timer and an immediate every `everyMs`.
+ * One probe at a time, a timer and an immediate every `everyMs`; the timer is
+ * `unref`ed, so the probes never keep a stopping process alive.
  */
 export function createStandingWait({
   intervalMs,
