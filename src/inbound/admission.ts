@@ -45,10 +45,15 @@ export type Admission = {
 };
 
 /**
- * Admission control by the gateway's own saturation, decided before anything
- * is done for a request (no body read, no token check, no upstream call), so
- * an overload is answered at once with "come back shortly" instead of queueing
+ * Admission control by the gateway's own saturation, decided before any work
+ * is done for a request (no token check, no parsing, no upstream call; only an
+ * anonymous page-cache miss has had its body read, to look it up), so an
+ * overload is answered at once with "come back shortly" instead of queueing
  * requests that would miss their deadline.
+ *
+ * What it does not take from Fail at Scale: adaptive LIFO. Node's HTTP server
+ * has no request queue of ours to reorder (accepted sockets are served as the
+ * loop reads them), and shedding at the door keeps what queue there is short.
  *
  * The signal is the event loop's standing wait (standing-wait.ts): CoDel on the
  * request queue, as Facebook's "Fail at Scale" describes it. It rises only
