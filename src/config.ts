@@ -208,7 +208,7 @@ const GlobalEnv = z.object({
   ),
   MAX_IN_FLIGHT: doc(
     count(100_000).default(1000),
-    'a ceiling for memory, not for speed: past this many pages in flight (counted once their body has arrived), a page is answered 503 `OVERLOADED`. pages waiting on upstreams cost no CPU, but each holds its buffers and state; `0`: no ceiling',
+    'a ceiling for memory, not for speed: past this many pages in flight (counted once their body has arrived), a page is answered 503 `OVERLOADED`. Pages waiting on upstreams cost no CPU, but each holds its buffers and state; `0`: no ceiling',
   ),
   DRAIN_DELAY_MS: doc(
     orZero.default(0),

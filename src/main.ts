@@ -66,11 +66,11 @@ server.listen(config.port, config.host, () => {
  * keep-alive sockets are closed as soon as they fall idle.
  *
  * DRAIN_DELAY_MS + SHUTDOWN_TIMEOUT_MS bounds the whole thing, for certain: a
- * timer that holds the process (not `unref`ed: an unref'd one never fires
- * while something else keeps the loop alive in a way that never ends, nor
- * while the loop is gone) closes every socket and exits a little before the
- * bound, and a watchdog process kills this one at the bound, for when
- * `process.exit` itself does not return (exit-watchdog.ts).
+ * timer (held, not `unref`ed: the exit it forces is the one to count on, not
+ * the loop happening to run dry) closes every socket and exits a little before
+ * the bound, and a watchdog process kills this one at the bound, for when
+ * `process.exit` itself does not return: a timer cannot help then, since the
+ * main thread never comes back to the loop (exit-watchdog.ts).
  */
 async function shutdown(signal: NodeJS.Signals) {
   draining = true;
