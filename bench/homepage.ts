@@ -24,6 +24,7 @@
 //   BENCH_OVERLOAD=0       skip the overload phase
 //   BENCH_PROFILE=1        servers write V8 CPU profiles to bench/results/ (npm run bench:profile)
 //   BENCH_NODE_OPTIONS=…   NODE_OPTIONS for every server
+//   --only admission       the admission matrix instead (bench/admission.ts, its own options)
 //
 // Exits non-zero only when the run is broken: a server does not start or dies, or
 // answers the page differently from the floor. Slow is a result, not a failure.
@@ -63,6 +64,10 @@ import {
   type ServerProcess,
 } from './server-process.js';
 import { RESULTS, WHOLE_RUN, writeReport } from './write-report.js';
+
+// `npm run bench -- --only admission`: the admission matrix instead (bench/admission.ts).
+const only = process.argv.indexOf('--only');
+if (only !== -1 && process.argv[only + 1] === 'admission') await import('./admission.js');
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const BURST_MS = Number(process.env.BENCH_BURST_MS ?? (QUICK ? 400 : 2000));

@@ -175,8 +175,8 @@ function renderComparisons(find: (name: string) => RowResult | undefined, noise:
   throughput('gateway against Apollo Server 5', ROW.gateway, ROW.apollo);
   throughput('gateway against Mercurius', ROW.gateway, ROW.mercurius);
   throughput('parallel against sequential', ROW.gateway, ROW.sequential);
-  throughput('admission 32/50 ms (default) against 100/100 ms', ROW.gateway, ROW.admission100);
-  throughput('admission 32/50 ms (default) against 64/50 ms', ROW.gateway, ROW.admission64);
+  throughput('adaptive admission (default) against a cap of 100', ROW.gateway, ROW.admission100);
+  throughput('adaptive admission (default) against a cap of 64', ROW.gateway, ROW.admission64);
   if (lines.length === 0) return '';
   return `Comparisons (ratios of the first row to the second; "no change" when within the noise floor):
 

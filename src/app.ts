@@ -100,6 +100,8 @@ export type GatewayOptions = Pick<
   trustedProxies?: readonly string[];
   /** Where shed requests are counted and logged, shared with admission (build-server.ts); built here when not given. */
   shedReporter?: ShedReporter;
+  /** ADMISSION: `enabled: false` also drops the late-start check (nothing is shed). Default on. */
+  admission?: Pick<Config['admission'], 'enabled'>;
   /**
    * Each request's record; built here when not given. Given when something in
    * front of yoga reads them after the response (the page cache, build-server.ts).
@@ -196,11 +198,15 @@ export function createGateway(options: GatewayOptions): Gateway {
       ...useQueryLimits(security),
       useExplainedHttpErrors(),
       // A tenth of the deadline: less cannot fetch the lists and then their books.
-      useShedLateRequests({
-        records,
-        reporter: shedReporter,
-        marginMs: options.requestDeadlineMs / 10,
-      }),
+      ...(options.admission?.enabled === false
+        ? []
+        : [
+            useShedLateRequests({
+              records,
+              reporter: shedReporter,
+              marginMs: options.requestDeadlineMs / 10,
+            }),
+          ]),
       useResponseNotes({ records }),
       useCacheControl({ records }),
       useObservability({

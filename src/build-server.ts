@@ -120,15 +120,13 @@ export function buildServer(
           connection: redisConnection || null,
           logger,
         });
-  // Built after the gateway, so building it is not read as event-loop delay.
+  // Built after the gateway, so building it is not read as a standing wait.
   const admission = createAdmission({
     ...config.admission,
+    requestDeadlineMs: config.requestDeadlineMs,
     metrics: metrics.admission,
     reporter: shedReporter,
   });
-  // In order: shed what cannot be served in time, then what is over its limit, and
-  // only then answer an anonymous page from the cache (a hit is served only to a
-  // request the pipeline would have accepted).
   // Metrics on a port of their own (metrics-server.ts says why): the main port drops the route.
   const { metricsPort } = config.observability;
   const metricsServer =
@@ -136,6 +134,11 @@ export function buildServer(
       ? createMetricsServer(metrics.registry)
       : null;
   const { '/metrics': _metrics, ...withoutMetrics } = ROUTES;
+  // In order: refuse what is over its limit, answer an anonymous page from the
+  // cache (a hit is served only to a request the limit accepted, and is never
+  // shed: it costs less than a refusal), and only then admit or shed. The cache
+  // asks admission itself before running a miss; admission's own step takes
+  // every other request.
   const server = createGatewayServer(gateway, {
     limits: config.server,
     routes: {
@@ -154,7 +157,6 @@ export function buildServer(
             }),
           ]
         : []),
-      admission.step,
       ...(rateLimiter
         ? [
             limitAnonymousPages({
@@ -174,7 +176,9 @@ export function buildServer(
         metrics: metrics.pageCache,
         serverTiming: config.observability.serverTiming,
         logger,
+        admit: admission.step,
       }),
+      admission.step,
     ],
     logger,
     onStepAnswer: createFrontStepLog({ logger, metrics }),
@@ -184,6 +188,7 @@ export function buildServer(
     metricsServer,
     gateway,
     async release() {
+      admission.close();
       await tracing.shutdown(); // flush spans still batched
       purge?.close();
       redisConnection?.close();

@@ -222,13 +222,13 @@ const GlobalEnv = z.object({
     z.enum(['popular', 'none']).default('popular'),
     '`popular`: a signed-in user whose personal picks fail gets popular picks (reported); `none`: `null` plus the error',
   ),
-  MAX_IN_FLIGHT: doc(
-    count(100_000).default(32),
-    "pages served at once by this process; past it, a request is answered 503 `OVERLOADED` (`Retry-After: 1`) before any work. 32 is what one core serves with upstreams around 50 ms (Little's law: ~600 pages/s × ~50 ms), measured (BENCHMARKS.md): at 2× the peak, 32 kept every answer's p99 near 150 ms where 64 and 100 let it reach 3–5 s. Raise it with slower upstreams or more CPU (README: Under load). `/health`, `/ready` and `/metrics` are never counted; `0` turns the bound off",
+  ADMISSION: doc(
+    z.enum(['on', 'off']).default('on'),
+    "`on`: a page is answered 503 `OVERLOADED` (`Retry-After: 1`), before any work, only while this process's event loop has a standing queue (CoDel: even the shortest wait over a fifth of `REQUEST_DEADLINE_MS` is over a tenth of it, a twentieth for anonymous pages, which go first); pages waiting on slow upstreams are never refused for being many, and page-cache hits, `/health`, `/ready` and `/metrics` never. Nothing to tune: the targets follow from `REQUEST_DEADLINE_MS`. `off`: nothing is shed at all, `MAX_IN_FLIGHT` and the late-start check included (benchmarks, comparisons)",
   ),
-  MAX_EVENT_LOOP_DELAY_MS: doc(
-    count(10_000).default(50),
-    'while the event loop runs this late (mean over 250 ms windows), new requests are answered 503 `OVERLOADED`: catches CPU pressure the in-flight bound misses (a throttled pod, a noisy neighbour, heavy requests). Measured together with `MAX_IN_FLIGHT=32`; a page takes 4–6 turns of the loop, so more delay than this costs it a large share of its deadline; `0` turns it off',
+  MAX_IN_FLIGHT: doc(
+    count(100_000).default(1000),
+    'a ceiling for memory, not for speed: past this many pages in flight (counted once their body has arrived), a page is answered 503 `OVERLOADED`. Pages waiting on upstreams cost no CPU, but each holds its buffers and state; `0`: no ceiling',
   ),
   DRAIN_DELAY_MS: doc(
     orZero.default(0),
@@ -508,10 +508,10 @@ const Env = GlobalEnv.extend({
       },
       /** Every response goes out by then, with whatever resolved. */
       requestDeadlineMs: e.REQUEST_DEADLINE_MS,
-      /** Load shedding before any work: bounds on requests in flight and event-loop delay (0: off). */
+      /** Load shedding before any work (inbound/admission.ts): on or off, and a ceiling for memory (0: none). */
       admission: {
+        enabled: e.ADMISSION === 'on',
         maxInFlight: e.MAX_IN_FLIGHT,
-        maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
       },
       /** After SIGTERM: how long `/ready` says 503 before the server stops accepting. */
       drainDelayMs: e.DRAIN_DELAY_MS,

@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { signToken } from './auth.js';
 import { buildServer } from './build-server.js';
 import { ConfigError, loadConfig } from './config.js';
+import { armExitWatchdog } from './exit-watchdog.js';
 import { startDemoServices, type DemoServices } from './demo/services.js';
 import type { Logger } from './logger.js';
 
@@ -69,16 +70,29 @@ server.listen(config.port, config.host, () => {
 /**
  * Drain: `/ready` turns 503 at once so load balancers stop sending; after
  * DRAIN_DELAY_MS the server stops accepting, in-flight requests finish, and
- * keep-alive sockets are closed as soon as they fall idle. SHUTDOWN_TIMEOUT_MS
- * bounds the whole thing.
+ * keep-alive sockets are closed as soon as they fall idle.
+ *
+ * DRAIN_DELAY_MS + SHUTDOWN_TIMEOUT_MS bounds the whole thing, for certain: a
+ * timer (held, not `unref`ed: the exit it forces is the one to count on, not
+ * the loop happening to run dry) closes every socket and exits a little before
+ * the bound, and a watchdog process kills this one at the bound, for when
+ * `process.exit` itself does not return: a timer cannot help then, since the
+ * main thread never comes back to the loop (exit-watchdog.ts).
  */
 async function shutdown(signal: NodeJS.Signals) {
   draining = true;
   logger.info(`${signal}: draining (readiness 503), then shutting down`);
-  setTimeout(() => {
-    logger.warn('Shutdown timeout: exiting with requests still in flight');
-    process.exit(1);
-  }, config.drainDelayMs + config.shutdownTimeoutMs).unref();
+  const boundMs = config.drainDelayMs + config.shutdownTimeoutMs;
+  armExitWatchdog({ afterMs: boundMs });
+  setTimeout(
+    () => {
+      logger.warn('Shutdown timeout: exiting with requests still in flight');
+      server.closeAllConnections();
+      process.exit(1);
+    },
+    // Leaves `process.exit` a moment to run before the watchdog's SIGKILL.
+    boundMs - Math.min(1000, config.shutdownTimeoutMs / 4),
+  );
 
   await sleep(config.drainDelayMs);
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -9,11 +9,12 @@ import { createAdmission, type Admission } from '../src/inbound/admission.js';
 import {
   shedReason,
   tooLateToStart,
+  waitTargets,
   type AdmissionLimits,
   type Load,
   type ShedReason,
 } from '../src/inbound/admission-decision.js';
-import { createEventLoopDelay, type EventLoopDelay } from '../src/inbound/event-loop-delay.js';
+import { createStandingWait, type StandingWait } from '../src/inbound/standing-wait.js';
 import { createGatewayServer } from '../src/inbound/server.js';
 import { createShedReporter } from '../src/inbound/shed-reporter.js';
 import { silentLogger, type Logger } from '../src/logger.js';
@@ -23,47 +24,48 @@ import { useShedLateRequests } from '../src/plugins/use-shed-late-requests.js';
 import { perService, perServiceAsync, type PerService } from '../src/upstreams/services.js';
 import { catalogHandler, promoHandler, recommendationsHandler } from './helpers/fixtures.js';
 import { HOMEPAGE_QUERY, TEST_SECRET, testGatewayOptions } from './helpers/gateway.js';
+import { keepLoopBusy } from './helpers/busy-loop.js';
 import { startUpstream, type Handler, type Upstream } from './helpers/upstream.js';
 
 describe('the admission decision', () => {
-  const limits: AdmissionLimits = { maxInFlight: 10, maxEventLoopDelayMs: 100 };
+  const limits: AdmissionLimits = {
+    enabled: true,
+    maxInFlight: 10,
+    signedInTargetMs: 100,
+    anonymousTargetMs: 50,
+  };
+  const signedIn = (inFlight: number, standingWaitMs: number): Load => ({
+    viewer: 'signed_in',
+    inFlight,
+    standingWaitMs,
+  });
+  const anonymous = (inFlight: number, standingWaitMs: number): Load => ({
+    viewer: 'anonymous',
+    inFlight,
+    standingWaitMs,
+  });
   const cases: Array<[string, Load, AdmissionLimits, ShedReason | null]> = [
-    ['admits below both bounds', { inFlight: 9, eventLoopDelayMs: 100 }, limits, null],
-    ['sheds at the in-flight bound', { inFlight: 10, eventLoopDelayMs: 0 }, limits, 'in_flight'],
-    ['sheds above the in-flight bound', { inFlight: 50, eventLoopDelayMs: 0 }, limits, 'in_flight'],
+    ['admits a signed-in page at its target', signedIn(9, 100), limits, null],
+    ['sheds a signed-in page past its target', signedIn(0, 101), limits, 'standing_wait'],
+    ['admits an anonymous page at its target', anonymous(0, 50), limits, null],
     [
-      'sheds above the delay bound',
-      { inFlight: 0, eventLoopDelayMs: 101 },
+      'sheds an anonymous page at a wait a signed-in page is admitted at',
+      anonymous(0, 51),
       limits,
-      'event_loop_delay',
+      'standing_wait',
     ],
-    [
-      'names the in-flight bound when both are crossed',
-      { inFlight: 10, eventLoopDelayMs: 500 },
-      limits,
-      'in_flight',
-    ],
-    [
-      'ignores the in-flight bound at 0',
-      { inFlight: 10_000, eventLoopDelayMs: 0 },
-      { ...limits, maxInFlight: 0 },
-      null,
-    ],
-    [
-      'ignores the delay bound at 0',
-      { inFlight: 0, eventLoopDelayMs: 10_000 },
-      { ...limits, maxEventLoopDelayMs: 0 },
-      null,
-    ],
-    [
-      'admits everything with both off',
-      { inFlight: 10_000, eventLoopDelayMs: 10_000 },
-      { maxInFlight: 0, maxEventLoopDelayMs: 0 },
-      null,
-    ],
+    ['admits any number in flight while nothing waits', signedIn(9, 0), limits, null],
+    ['sheds at the in-flight ceiling', signedIn(10, 0), limits, 'in_flight'],
+    ['names the in-flight ceiling when both are crossed', anonymous(10, 500), limits, 'in_flight'],
+    ['has no ceiling at 0', signedIn(10_000, 0), { ...limits, maxInFlight: 0 }, null],
+    ['sheds nothing when off', anonymous(10_000, 10_000), { ...limits, enabled: false }, null],
   ];
   it.each(cases)('%s', (_name, load, bounds, expected) => {
     expect(shedReason(load, bounds)).toBe(expected);
+  });
+
+  it('derives both targets from the request deadline, anonymous pages first', () => {
+    expect(waitTargets(1500)).toEqual({ signedInTargetMs: 150, anonymousTargetMs: 75 });
   });
 });
 
@@ -88,18 +90,18 @@ describe('the late-start decision', () => {
   });
 });
 
-describe('the event-loop delay reading', () => {
-  it('reads a loop that was blocked as late, once its window is over', async () => {
-    const delay = createEventLoopDelay({ windowMs: 50 });
-    const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+describe('the standing-wait reading', () => {
+  it('reads a loop that never runs dry as a standing wait at least as long as its busy turns', async () => {
+    const wait = createStandingWait({ intervalMs: 50, everyMs: 5 });
+    const busy = keepLoopBusy(30);
     try {
-      await tick(30); // Node's sampling timer records from its second run on.
-      const blockedUntil = performance.now() + 200;
-      while (performance.now() < blockedUntil); // Blocks the loop, as a long task would.
-      await tick(20); // Lets the sampling timer run.
-      expect(delay.currentMs()).toBeGreaterThan(0);
+      // Every probe waits for at least one busy turn: over an interval, so does the least of them.
+      await vi.waitFor(() => expect(wait.currentMs()).toBeGreaterThanOrEqual(30), {
+        timeout: 5000,
+      });
     } finally {
-      delay.close();
+      busy.stop();
+      wait.close();
     }
   });
 });
@@ -124,13 +126,13 @@ afterEach(async () => {
 
 async function startSaturable({
   maxInFlight = 1,
-  eventLoopDelayMs,
+  standingWaitMs,
   requestDeadlineMs = 20_000,
   logger = silentLogger,
 }: {
   maxInFlight?: number;
-  /** A fixed delay reading instead of the real one. */
-  eventLoopDelayMs?: number;
+  /** A fixed wait reading instead of the real one. */
+  standingWaitMs?: number;
   requestDeadlineMs?: number;
   logger?: Logger;
 } = {}): Promise<Saturable> {
@@ -155,14 +157,16 @@ async function startSaturable({
     metrics,
     shedReporter: reporter,
   });
-  const fixedDelay: EventLoopDelay | undefined =
-    eventLoopDelayMs === undefined ? undefined : { currentMs: () => eventLoopDelayMs, close() {} };
+  const fixedWait: StandingWait | undefined =
+    standingWaitMs === undefined ? undefined : { currentMs: () => standingWaitMs, close() {} };
+  // Targets of 100 ms (signed in) and 50 ms (anonymous), whatever the test's deadline.
   const admission = createAdmission({
+    enabled: true,
     maxInFlight,
-    maxEventLoopDelayMs: eventLoopDelayMs === undefined ? 0 : 100,
+    requestDeadlineMs: 1000,
     metrics: metrics.admission,
     reporter,
-    ...(fixedDelay && { eventLoopDelay: fixedDelay }),
+    ...(fixedWait && { standingWait: fixedWait }),
   });
   const server: Server = createGatewayServer(gateway, {
     limits: loadConfig({}).server,
@@ -267,20 +271,22 @@ describe('load shedding', () => {
     expect(bed.admission.inFlight).toBe(1);
   });
 
-  it('sheds every page while the event loop runs later than MAX_EVENT_LOOP_DELAY_MS', async () => {
-    const bed = await startSaturable({ maxInFlight: 0, eventLoopDelayMs: 250 });
+  it('sheds every page while the standing wait is over its target', async () => {
+    const bed = await startSaturable({ maxInFlight: 0, standingWaitMs: 250 });
 
     const response = await page(bed.url);
 
     expect(response.status).toBe(503);
     expect(bed.upstreamCalls()).toBe(0);
-    expect(await metricsText(bed.url)).toMatch(
-      /^bff_requests_shed_total\{reason="event_loop_delay"\} 1$/m,
-    );
+    const metrics = await metricsText(bed.url);
+    expect(metrics).toMatch(/^bff_requests_shed_total\{reason="standing_wait"\} 1$/m);
+    expect(metrics).toMatch(/^bff_admission_standing_wait_seconds 0\.25$/m);
+    expect(metrics).toMatch(/^bff_admission_wait_target_seconds\{viewer="signed_in"\} 0\.1$/m);
+    expect(metrics).toMatch(/^bff_admission_wait_target_seconds\{viewer="anonymous"\} 0\.05$/m);
   });
 
-  it('admits pages while the event loop delay is under the bound', async () => {
-    const bed = await startSaturable({ maxInFlight: 0, eventLoopDelayMs: 50 });
+  it('admits signed-in pages while the standing wait is under their target', async () => {
+    const bed = await startSaturable({ maxInFlight: 0, standingWaitMs: 75 });
     const response = await pageInFlight(bed);
     bed.releaseAll();
     expect((await response.answer).status).toBe(200);

@@ -161,4 +161,51 @@ describe('the gateway process', () => {
     expect(await metrics()).toMatch(/^bff_requests_shed_total\{reason="in_flight"\} 1$/m);
     await waitFor(() => output().includes('load shedding started'), 'the log line');
   });
+
+  it('exits after SIGTERM, past its shutdown timeout, with a burst of requests still hanging', async () => {
+    const port = await freePort();
+    const { child, output } = start({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DEMO_RECOMMENDATIONS_FAULT: 'hang',
+      RECOMMENDATIONS_TIMEOUT_MS: '60000',
+      REQUEST_DEADLINE_MS: '60000',
+      SHUTDOWN_TIMEOUT_MS: '1000',
+    });
+    await waitFor(() => output().includes('Gateway ready'), 'the ready line');
+    const base = `http://127.0.0.1:${port}`;
+    // Pages that hang on recommendations, each on its own connection, and some that finish.
+    const burst = Array.from({ length: 60 }, (_, i) =>
+      fetch(`${base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          query:
+            i % 3 === 0
+              ? '{ homepage { promo { id } } }'
+              : `{ homepage { recommendations { score } } } # ${i}`,
+        }),
+      }).then(
+        (response) => response.arrayBuffer(),
+        () => undefined,
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    child.kill('SIGTERM');
+    const [code, signal] = await once(child, 'exit');
+
+    // It exited (by itself, or killed by its watchdog): how fast is not this test's business.
+    expect(code !== null || signal !== null).toBe(true);
+    await Promise.all(burst);
+  }, 60_000);
+
+  it('is killed by its exit watchdog when its main thread is stuck, as in a hung process.exit', async () => {
+    const { child, output } = start({}, 'test/helpers/stuck-process.ts', ['300']);
+    await waitFor(() => output().includes('watchdog armed'), 'the armed line');
+
+    const [, signal] = await once(child, 'exit');
+
+    expect(signal).toBe('SIGKILL');
+  }, 60_000);
 });

@@ -32,7 +32,6 @@ async function start(env: Record<string, string> = {}) {
   // Admission off: a busy test machine's event-loop delay is not what these tests are about.
   const config = loadConfig({
     JWT_SECRET: TEST_SECRET,
-    MAX_EVENT_LOOP_DELAY_MS: '0',
     MAX_IN_FLIGHT: '0',
     ...env,
   });

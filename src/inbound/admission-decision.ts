@@ -2,34 +2,64 @@
 // use-shed-late-requests.ts act on them; the tests read them as tables.
 
 /** Why a request is shed, as metrics and logs name it. */
-export const SHED_REASONS = ['in_flight', 'event_loop_delay', 'deadline'] as const;
+export const SHED_REASONS = ['in_flight', 'standing_wait', 'deadline'] as const;
 export type ShedReason = (typeof SHED_REASONS)[number];
 
-/** The bounds admission enforces; `0` turns one off. */
+/**
+ * Who asks, in the order they are shed (Google SRE's "criticality", with two
+ * levels). An anonymous page is the same for every visitor: a cache (this
+ * replica's, another's, a CDN) or a retry a second later serves it, and crawlers
+ * and scripts are among those visitors. A signed-in page is personal, no cache
+ * holds it, and the viewer is often in the middle of something (a basket).
+ */
+export type Viewer = 'anonymous' | 'signed_in';
+
+/** The bounds admission enforces. */
 export type AdmissionLimits = {
-  /** Most requests in flight at once. */
+  /** Whether anything is shed at all (ADMISSION). */
+  enabled: boolean;
+  /** Most requests in flight at once, a ceiling for memory (MAX_IN_FLIGHT); `0`: none. */
   maxInFlight: number;
-  /** Largest event-loop delay (ms) at which new requests are still admitted. */
-  maxEventLoopDelayMs: number;
+  /** The standing wait (ms) past which signed-in pages are shed. */
+  signedInTargetMs: number;
+  /** The standing wait (ms) past which anonymous pages are shed: lower, so they go first. */
+  anonymousTargetMs: number;
 };
 
 /** What the process is doing when a request arrives. */
 export type Load = {
+  viewer: Viewer;
   /** Requests admitted and not finished yet (this one not included). */
   inFlight: number;
-  /** The event-loop delay of the last sampling window, in ms. */
-  eventLoopDelayMs: number;
+  /** The event loop's standing wait (standing-wait.ts), in ms. */
+  standingWaitMs: number;
 };
 
 /**
+ * The targets, from the one number an operator already chose: the request
+ * deadline. A page takes four to six turns of the event loop (token check,
+ * execution, each wave of upstream answers, the response), and waits the
+ * standing wait at each: a tenth of the deadline per turn leaves a signed-in
+ * page about half its deadline. Anonymous pages are shed from half that wait,
+ * so while the loop is merely busy they make room for signed-in ones.
+ */
+export function waitTargets(requestDeadlineMs: number): {
+  signedInTargetMs: number;
+  anonymousTargetMs: number;
+} {
+  return { signedInTargetMs: requestDeadlineMs / 10, anonymousTargetMs: requestDeadlineMs / 20 };
+}
+
+/**
  * `null` admits the request; otherwise the reason it is shed. The in-flight
- * bound is checked first: it is exact, where the delay is a sample of the past.
+ * ceiling is checked first: it is exact, where the wait is a reading of the
+ * recent past.
  */
 export function shedReason(load: Load, limits: AdmissionLimits): ShedReason | null {
+  if (!limits.enabled) return null;
   if (limits.maxInFlight > 0 && load.inFlight >= limits.maxInFlight) return 'in_flight';
-  if (limits.maxEventLoopDelayMs > 0 && load.eventLoopDelayMs > limits.maxEventLoopDelayMs) {
-    return 'event_loop_delay';
-  }
+  const target = load.viewer === 'anonymous' ? limits.anonymousTargetMs : limits.signedInTargetMs;
+  if (load.standingWaitMs > target) return 'standing_wait';
   return null;
 }
 

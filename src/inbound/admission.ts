@@ -1,57 +1,96 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorBody } from '../errors/vocabulary.js';
 import type { AdmissionMetrics } from '../observability/metrics.js';
-import { shedReason, type AdmissionLimits } from './admission-decision.js';
-import { createEventLoopDelay, type EventLoopDelay } from './event-loop-delay.js';
+import {
+  shedReason,
+  waitTargets,
+  type AdmissionLimits,
+  type Viewer,
+} from './admission-decision.js';
 import { pathOf } from './node-exchange.js';
-import type { FrontStep, StepAnswer } from './server.js';
+import type { StepAnswer } from './server.js';
 import type { ShedReporter } from './shed-reporter.js';
+import { createStandingWait, type StandingWait } from './standing-wait.js';
 
 /** Options of `createAdmission`. */
-export type AdmissionOptions = AdmissionLimits & {
+export type AdmissionOptions = {
+  /** ADMISSION: `false` sheds nothing (requests are still counted, for the gauge). */
+  enabled: boolean;
+  /** MAX_IN_FLIGHT, a ceiling for memory; `0`: none. */
+  maxInFlight: number;
+  /** REQUEST_DEADLINE_MS, from which the wait targets follow (admission-decision.ts). */
+  requestDeadlineMs: number;
   metrics: AdmissionMetrics;
   reporter: ShedReporter;
   /** Paths never counted nor shed. Default `/health`, `/ready`, `/metrics`. */
   exempt?: readonly string[];
   /** `Retry-After` of a shed answer, in seconds. Default 1. */
   retryAfterSeconds?: number;
-  /** The delay reading; default: `createEventLoopDelay()` (closed with the admission). */
-  eventLoopDelay?: EventLoopDelay;
+  /** The wait reading; default: `createStandingWait()` over a fifth of the deadline (closed with the admission). */
+  standingWait?: StandingWait;
 };
 
 /** Admission control: a front step, and what it knows. */
 export type Admission = {
-  /** The front step: sheds a request (503 `OVERLOADED`) or counts it in flight. */
-  step: FrontStep;
-  /** Requests admitted and not finished. */
+  /**
+   * Sheds a request (503 `OVERLOADED`) or admits it. A front step (it never
+   * waits), and also
+   * what the page cache asks on a miss: a hit is never shed for being one of
+   * many (it costs less than the refusal would), so admission sits behind it.
+   */
+  step: (req: IncomingMessage, res: ServerResponse) => false | StepAnswer;
+  /** Requests admitted, their body read, and not finished. */
   readonly inFlight: number;
   close(): void;
 };
 
 /**
- * Admits or sheds each request before anything else is done for it (no body
- * read, no token check, no upstream call), so a spike is answered at once with
- * "come back shortly" instead of queueing requests that would miss their
- * deadline. Two bounds, either off at `0`: requests in flight (exact; the main
- * bound) and the event-loop delay (a reading of the recent past; it catches CPU
- * pressure the count does not, such as a pod throttled below its usual CPU).
+ * Admission control by the gateway's own saturation, decided before any work
+ * is done for a request (no token check, no parsing, no upstream call; only an
+ * anonymous page-cache miss has had its body read, to look it up), so an
+ * overload is answered at once with "come back shortly" instead of queueing
+ * requests that would miss their deadline.
  *
- * A shed answer costs a few header writes: its body is built once. Health,
- * readiness and metrics are never shed or counted: an overloaded replica is
- * still alive and ready, since shedding already protects it, and taking every
- * replica out of rotation during a fleet-wide spike would be an outage.
+ * What it does not take from Fail at Scale: adaptive LIFO. Node's HTTP server
+ * has no request queue of ours to reorder (accepted sockets are served as the
+ * loop reads them), and shedding at the door keeps what queue there is short.
+ *
+ * The signal is the event loop's standing wait (standing-wait.ts): CoDel on the
+ * request queue, as Facebook's "Fail at Scale" describes it. It rises only
+ * when this process has more ready work than CPU, which is the one case where
+ * admitting more makes admitted pages late. A limit learnt from latency
+ * (Netflix's Gradient2 or Vegas, Envoy's adaptive concurrency) was rejected:
+ * they read round-trip times, which grow when an *upstream* slows down, and
+ * would then shrink and refuse pages this process could still serve with
+ * fallbacks; a fixed in-flight bound is Little's law for one latency, wrong for
+ * every other. Requests that are only waiting on upstreams cost nothing here.
+ *
+ * Order of shedding (Google SRE's criticality): probes never (an overloaded
+ * replica is alive and ready; shedding protects it, and taking every replica
+ * out during a fleet-wide spike would be an outage); page-cache hits never for
+ * being many; anonymous pages first, from half the wait; signed-in pages last.
+ *
+ * `maxInFlight` is a ceiling for memory, not for speed. A request counts from
+ * when its body has arrived (slow-body clients hold no slot, issue 22 item C):
+ * sockets trickling a body in cost a socket each, bounded by REQUEST_TIMEOUT_MS.
  */
 export function createAdmission({
+  enabled,
   maxInFlight,
-  maxEventLoopDelayMs,
+  requestDeadlineMs,
   metrics,
   reporter,
   exempt = ['/health', '/ready', '/metrics'],
   retryAfterSeconds = 1,
-  eventLoopDelay = createEventLoopDelay(),
+  standingWait = createStandingWait({ intervalMs: requestDeadlineMs / 5 }),
 }: AdmissionOptions): Admission {
-  const limits = { maxInFlight, maxEventLoopDelayMs };
+  const limits: AdmissionLimits = { enabled, maxInFlight, ...waitTargets(requestDeadlineMs) };
+  metrics.limits(
+    enabled ? limits : { enabled, maxInFlight: 0, signedInTargetMs: 0, anonymousTargetMs: 0 },
+  );
+  metrics.readStandingWaitFrom(() => standingWait.currentMs());
   const exemptPaths = new Set(exempt);
+  // A shed answer costs a few header writes: its body is built once.
   const body = Buffer.from(errorBody('OVERLOADED'));
   const headers = {
     'content-type': 'application/json; charset=utf-8',
@@ -59,27 +98,45 @@ export function createAdmission({
     'retry-after': String(retryAfterSeconds),
     'cache-control': 'no-store',
   };
-  let inFlight = 0;
   const SHED: StepAnswer = { code: 'OVERLOADED' };
-  metrics.readEventLoopDelayFrom(() => eventLoopDelay.currentMs());
+  let inFlight = 0;
+
+  const count = (req: IncomingMessage, res: ServerResponse) => {
+    let counted = false;
+    let finished = false;
+    const up = () => {
+      if (finished || counted) return;
+      counted = true;
+      inFlight++;
+      metrics.inFlight(inFlight);
+    };
+    // 'close' follows the end of every response, and a client going away too:
+    // counted down exactly once, whichever way the request ends.
+    res.once('close', () => {
+      finished = true;
+      if (!counted) return;
+      inFlight--;
+      metrics.inFlight(inFlight);
+    });
+    // Counted once its body is in (Node's parser sets `complete`; 'end' follows
+    // when whoever reads it, yoga or the page cache, has read it all).
+    if (bodyPending(req)) req.once('end', up);
+    else up();
+  };
 
   const step = (req: IncomingMessage, res: ServerResponse): false | StepAnswer => {
     if (exemptPaths.has(pathOf(req.url))) return false;
-    const reason = shedReason({ inFlight, eventLoopDelayMs: eventLoopDelay.currentMs() }, limits);
+    const reason = shedReason(
+      { viewer: viewerOf(req), inFlight, standingWaitMs: standingWait.currentMs() },
+      limits,
+    );
     if (reason !== null) {
       reporter.shed(reason);
       res.writeHead(503, headers);
       res.end(body);
       return SHED;
     }
-    inFlight++;
-    metrics.inFlight(inFlight);
-    // 'close' follows the end of every response, and a client going away too:
-    // counted down exactly once, whichever way the request ends.
-    res.once('close', () => {
-      inFlight--;
-      metrics.inFlight(inFlight);
-    });
+    count(req, res);
     return false;
   };
 
@@ -88,6 +145,21 @@ export function createAdmission({
     get inFlight() {
       return inFlight;
     },
-    close: () => eventLoopDelay.close(),
+    close: () => standingWait.close(),
   };
+}
+
+// Private helpers.
+
+/** As the anonymous rate limit and the token check tell: a blank Authorization is anonymous. */
+function viewerOf(req: IncomingMessage): Viewer {
+  return (req.headers.authorization ?? '').trim() === '' ? 'anonymous' : 'signed_in';
+}
+
+/** Whether part of the request's body has still to arrive. */
+function bodyPending(req: IncomingMessage): boolean {
+  if (req.complete || req.readableEnded) return false;
+  return req.headers['content-length'] !== undefined
+    ? req.headers['content-length'] !== '0'
+    : req.headers['transfer-encoding'] !== undefined;
 }

@@ -22,7 +22,7 @@ import {
   type StoredPage,
 } from './page-store.js';
 import { routeName } from './routes.js';
-import type { FrontStep } from './server.js';
+import type { FrontStep, StepAnswer } from './server.js';
 
 /** Options of `createPageCache`. */
 export type PageCacheOptions = {
@@ -49,6 +49,11 @@ export type PageCacheOptions = {
    * visitor. Default: none.
    */
   forwardHeaders?: readonly string[];
+  /**
+   * Asked on a miss, before it runs: admission control (admission.ts), which
+   * sits behind the cache so that hits are never shed. Default: every miss runs.
+   */
+  admit?: (req: IncomingMessage, res: ServerResponse) => false | StepAnswer;
   now?: () => number;
 };
 
@@ -95,6 +100,7 @@ export function createPageCache({
   now = Date.now,
   store = createMemoryPageStore({ maxBytes, now }),
   forwardHeaders = [],
+  admit = () => false,
 }: PageCacheOptions): FrontStep {
   if (ttlMs === 0 || maxBytes === 0) return () => false;
   const vary = pageVary(forwardHeaders);
@@ -240,6 +246,8 @@ export function createPageCache({
     // Concurrent misses of one key each run: waiting for another request's run
     // would break this one's deadline whenever that answer cannot be stored.
     metrics.lookup('miss');
+    const refused = admit(req, res);
+    if (refused !== false) return refused;
     const request = new gateway.fetchAPI.Request(url.href, {
       method,
       headers: requestHeaders(req),

@@ -43,8 +43,14 @@ export const silentSharedMetrics: SharedStateMetrics = {
 export type AdmissionMetrics = {
   shed(reason: ShedReason): void;
   inFlight(count: number): void;
-  /** Where the event-loop delay gauge reads from at each scrape (the admission's own reading). */
-  readEventLoopDelayFrom(read: () => number): void;
+  /** The limits in force (`0`: off), set once by admission. */
+  limits(limits: {
+    maxInFlight: number;
+    signedInTargetMs: number;
+    anonymousTargetMs: number;
+  }): void;
+  /** Where the standing-wait gauge reads from at each scrape (the admission's own reading). */
+  readStandingWaitFrom(read: () => number): void;
 };
 
 /** The gateway's Prometheus metrics, on a registry of their own. */
@@ -175,14 +181,25 @@ export function createMetrics({
     help: 'Requests admitted and not finished (health, readiness and metrics not counted).',
     registers: [registry],
   });
-  let readLoopDelayMs: (() => number) | undefined;
+  let readStandingWaitMs: (() => number) | undefined;
   new Gauge({
-    name: 'bff_event_loop_delay_seconds',
-    help: 'Mean event-loop delay over the last window, as admission control reads it.',
+    name: 'bff_admission_standing_wait_seconds',
+    help: "The event loop's standing wait (the least any probe waited over the last interval), as admission control reads it.",
     registers: [registry],
     collect() {
-      if (readLoopDelayMs) this.set(readLoopDelayMs() / 1000);
+      if (readStandingWaitMs) this.set(readStandingWaitMs() / 1000);
     },
+  });
+  const waitTarget = new Gauge({
+    name: 'bff_admission_wait_target_seconds',
+    help: 'The standing wait past which pages are shed, by viewer (anonymous, signed_in); 0: admission off.',
+    labelNames: ['viewer'],
+    registers: [registry],
+  });
+  const inFlightLimit = new Gauge({
+    name: 'bff_admission_in_flight_limit',
+    help: 'MAX_IN_FLIGHT in force, a ceiling for memory; 0: none.',
+    registers: [registry],
   });
   let readPageBytes = () => 0;
   new Gauge({
@@ -222,7 +239,12 @@ export function createMetrics({
     admission: {
       shed: (reason) => shed.inc({ reason }),
       inFlight: (count) => inFlight.set(count),
-      readEventLoopDelayFrom: (read) => (readLoopDelayMs = read),
+      limits({ maxInFlight, signedInTargetMs, anonymousTargetMs }) {
+        inFlightLimit.set(maxInFlight);
+        waitTarget.set({ viewer: 'signed_in' }, signedInTargetMs / 1000);
+        waitTarget.set({ viewer: 'anonymous' }, anonymousTargetMs / 1000);
+      },
+      readStandingWaitFrom: (read) => (readStandingWaitMs = read),
     },
     schemaFields: createSchemaFieldCounter({ registry, clientLabels }),
     pageCache: {
@@ -246,7 +268,12 @@ export function disabledMetrics(): Metrics {
     observeRequest: () => {},
     shared: silentSharedMetrics,
     countRequest: () => {},
-    admission: { shed: () => {}, inFlight: () => {}, readEventLoopDelayFrom: () => {} },
+    admission: {
+      shed: () => {},
+      inFlight: () => {},
+      limits: () => {},
+      readStandingWaitFrom: () => {},
+    },
     pageCache: { lookup: () => {}, trackStoredBytes: () => {} },
     schemaFields: silentSchemaFieldCounter,
   };

@@ -38,7 +38,7 @@ export function useBuiltServers() {
   ): Promise<BuiltReplica> => {
     const upstreams = await startUpstreams(handlers);
     // No shedding on a busy test machine: these tests are not about load.
-    const config = loadConfig({ JWT_SECRET: TEST_SECRET, MAX_EVENT_LOOP_DELAY_MS: '0', ...env });
+    const config = loadConfig({ JWT_SECRET: TEST_SECRET, ...env });
     const built = buildServer(config, {
       upstreamUrls: perService<PerService<string>>((service) => upstreams[service].url),
       logger,
