@@ -3,7 +3,10 @@ import { loadConfig } from '../src/config.js';
 import { silentLogger } from '../src/logger.js';
 import { silentSharedMetrics } from '../src/observability/metrics.js';
 import { createViewerLimiter } from '../src/rate-limit/viewer-limiter.js';
+import { createCachePurge } from '../src/cache/purge-caches.js';
+import type { SwrCache } from '../src/cache/swr-cache.js';
 import { createRedisConnection, type RedisConnection } from '../src/redis/connection.js';
+import { createPurgeChannel, type PurgeMessage } from '../src/redis/purge-channel.js';
 import { HOMEPAGE_QUERY, useTestBeds } from './helpers/gateway.js';
 import { expectCompletePage } from './helpers/pages.js';
 import { until, useRedisTopologies } from './helpers/redis-topologies.js';
@@ -114,6 +117,40 @@ describe('Redis Cluster', () => {
     const viewer = { kind: 'user', userId: 'u-7' } as const;
     expect(await limitA?.check(viewer)).toEqual({ allowed: true });
     expect(await limitB?.check(viewer)).toMatchObject({ allowed: false });
+
+    // A purge on a Cluster deletes the copies on every master (SCAN reaches one
+    // node only), one key at a time, and the other replica's subscriber hears it.
+    const heard: PurgeMessage[] = [];
+    const listening = createPurgeChannel({
+      connection: connectionB,
+      onPurge: (message) => heard.push(message),
+      logger: silentLogger,
+    });
+    await until(
+      async () =>
+        (await cluster.admin
+          .call('PUBSUB', 'NUMSUB', 'homepage-bff:v1:purge')
+          .then((reply) => Number((reply as unknown[])[1]))) > 0,
+    );
+    // Only `purge()` of the memory levels is used; the Redis side is what is tested.
+    const memoryLevel = { purge: () => {} } as unknown as SwrCache<unknown>;
+    const purge = createCachePurge({
+      promo: memoryLevel,
+      books: null,
+      pages: undefined,
+      connection: connectionA,
+      logger: silentLogger,
+    });
+    const result = await purge.purge({ targets: ['promo', 'books'], tag: null });
+    expect(result).toMatchObject({ redis: 'purged', keysDeleted: 3 });
+    const left = await Promise.all(
+      ['homepage-bff:v1:{promo}', ...books].map((key) => cluster.admin.exists(key)),
+    );
+    expect(left).toEqual([0, 0, 0]);
+    await until(async () => heard.length > 0);
+    expect(heard[0]).toEqual({ targets: ['promo', 'books'], tag: null });
+    purge.close();
+    listening.close();
 
     // The whole cluster gone: a replica with nothing in memory still serves complete pages.
     cluster.kill();
