@@ -241,7 +241,7 @@ function record(row: Row) {
 
 /** Requests the server has shed so far, every reason together (its own counter). */
 async function shedCount(server: ServerProcess): Promise<number> {
-  const text = await (await fetch(`${server.origin}/metrics`)).text();
+  const text = await (await fetch(`${server.metricsOrigin}/metrics`)).text();
   let total = 0;
   for (const match of text.matchAll(/^bff_requests_shed_total\{[^}]*\} (\S+)$/gm)) {
     total += Number(match[1]);

@@ -14,6 +14,8 @@ export class BrokenRun extends Error {
 export type ServerProcess = {
   spec: ServerSpec;
   origin: string;
+  /** Where a gateway serves /metrics (its METRICS_PORT). */
+  metricsOrigin: string;
   child: ChildProcess;
   /** User plus system CPU time so far, from /proc (clock ticks of 10 ms). */
   cpuMs(): number;
@@ -34,6 +36,8 @@ export type StartOptions = {
 
 export async function startServer(spec: ServerSpec, options: StartOptions): Promise<ServerProcess> {
   const port = await freePort();
+  // Production serves /metrics on a port of its own (METRICS_PORT): one per process.
+  const metricsPort = await freePort();
   if (spec.redis && !options.redisUrl) throw new BrokenRun(`${spec.key} needs Redis`);
   const child = spawnPinned(
     options.core,
@@ -43,6 +47,7 @@ export async function startServer(spec: ServerSpec, options: StartOptions): Prom
       env: {
         NODE_ENV: 'production',
         PORT: String(port),
+        METRICS_PORT: String(metricsPort),
         JWT_SECRET: BENCH_SECRET,
         // Stopping at the end needs no load balancer to drain from.
         DRAIN_DELAY_MS: '0',
@@ -64,6 +69,7 @@ export async function startServer(spec: ServerSpec, options: StartOptions): Prom
   return {
     spec,
     origin: `http://127.0.0.1:${port}`,
+    metricsOrigin: `http://127.0.0.1:${metricsPort}`,
     child,
     cpuMs: () => processCpuMs(child.pid ?? 0),
     rssMb() {
