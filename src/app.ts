@@ -101,7 +101,10 @@ export type GatewayOptions = Pick<
   /** Where shed requests are counted and logged, shared with admission (build-server.ts); built here when not given. */
   shedReporter?: ShedReporter;
   /** ADMISSION: `enabled: false` also drops the late-start check (nothing is shed). Default on. */
-  admission?: Pick<Config['admission'], 'enabled'>;
+  admission?: Pick<Config['admission'], 'enabled'> & {
+    /** Told how long each request waited before its execution (inbound/sojourn.ts). */
+    onSojourn?: (waitedMs: number) => void;
+  };
   /**
    * Each request's record; built here when not given. Given when something in
    * front of yoga reads them after the response (the page cache, build-server.ts).
@@ -205,6 +208,7 @@ export function createGateway(options: GatewayOptions): Gateway {
               records,
               reporter: shedReporter,
               marginMs: options.requestDeadlineMs / 10,
+              ...(options.admission?.onSojourn && { onSojourn: options.admission.onSojourn }),
             }),
           ]),
       useResponseNotes({ records }),

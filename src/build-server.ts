@@ -4,6 +4,7 @@ import { createCachePurge } from './cache/purge-caches.js';
 import type { Config } from './config.js';
 import { createAdminPurge } from './inbound/admin-purge.js';
 import { createAdmission } from './inbound/admission.js';
+import { createSojourn } from './inbound/sojourn.js';
 import { limitAnonymousPages } from './inbound/limit-anonymous-pages.js';
 import { createPageCache } from './inbound/page-cache.js';
 import { createMemoryPageStore } from './inbound/page-store.js';
@@ -87,8 +88,12 @@ export function buildServer(
     metrics,
     redisConnection,
   });
+  // Admitted requests' wait before execution, reported from inside yoga and read
+  // by admission (inbound/sojourn.ts).
+  const sojourn = createSojourn({ intervalMs: config.requestDeadlineMs / 15 });
   const gateway = createGateway({
     ...config,
+    admission: { ...config.admission, onSojourn: sojourn.record },
     upstreamUrls,
     logger,
     metrics,
@@ -126,6 +131,7 @@ export function buildServer(
     requestDeadlineMs: config.requestDeadlineMs,
     metrics: metrics.admission,
     reporter: shedReporter,
+    sojourn,
   });
   // Metrics on a port of their own (metrics-server.ts says why): the main port drops the route.
   const { metricsPort } = config.observability;

@@ -10,6 +10,7 @@ import {
 import { pathOf } from './node-exchange.js';
 import type { StepAnswer } from './server.js';
 import type { ShedReporter } from './shed-reporter.js';
+import { createSojourn, type Sojourn } from './sojourn.js';
 import { createStandingWait, type StandingWait } from './standing-wait.js';
 
 /** Options of `createAdmission`. */
@@ -28,6 +29,12 @@ export type AdmissionOptions = {
   retryAfterSeconds?: number;
   /** The wait reading; default: `createStandingWait()` over a fifth of the deadline (closed with the admission). */
   standingWait?: StandingWait;
+  /**
+   * How long admitted requests waited before their execution started, fed by
+   * the late-start check (use-shed-late-requests.ts); default: over a
+   * fifteenth of the deadline (100 ms at 1.5 s, CoDel's own interval).
+   */
+  sojourn?: Sojourn;
 };
 
 /** Admission control: a front step, and what it knows. */
@@ -55,8 +62,12 @@ export type Admission = {
  * has no request queue of ours to reorder (accepted sockets are served as the
  * loop reads them), and shedding at the door keeps what queue there is short.
  *
- * The signal is the event loop's standing wait (standing-wait.ts): CoDel on the
- * request queue, as Facebook's "Fail at Scale" describes it. It rises only
+ * The signal is the process's standing wait: CoDel on the request queue, as
+ * Facebook's "Fail at Scale" describes it, read two ways and shed on either:
+ * the event loop's probe (standing-wait.ts) and the sojourn of admitted
+ * requests before their execution starts (sojourn.ts), whose minimum over an
+ * interval stays high while pages take seconds even when some turns of the
+ * loop are short. It rises only
  * when this process has more ready work than CPU, which is the one case where
  * admitting more makes admitted pages late. A limit learnt from latency
  * (Netflix's Gradient2 or Vegas, Envoy's adaptive concurrency) was rejected:
@@ -83,12 +94,18 @@ export function createAdmission({
   exempt = ['/health', '/ready', '/metrics'],
   retryAfterSeconds = 1,
   standingWait = createStandingWait({ intervalMs: requestDeadlineMs / 5 }),
+  sojourn = createSojourn({ intervalMs: requestDeadlineMs / 15 }),
 }: AdmissionOptions): Admission {
+  // The process's standing wait, read two ways (either shows a standing queue):
+  // the loop probe, which waits about one turn of the loop, and the sojourn of
+  // admitted requests before execution, which spans at least two (the body,
+  // then parsing and the token check): half of it is one turn's wait.
+  const standingWaitMs = () => Math.max(standingWait.currentMs(), sojourn.currentMs() / 2);
   const limits: AdmissionLimits = { enabled, maxInFlight, ...waitTargets(requestDeadlineMs) };
   metrics.limits(
     enabled ? limits : { enabled, maxInFlight: 0, signedInTargetMs: 0, anonymousTargetMs: 0 },
   );
-  metrics.readStandingWaitFrom(() => standingWait.currentMs());
+  metrics.readStandingWaitFrom(standingWaitMs);
   const exemptPaths = new Set(exempt);
   // A shed answer costs a few header writes: its body is built once.
   const body = Buffer.from(errorBody('OVERLOADED'));
@@ -127,7 +144,7 @@ export function createAdmission({
   const step = (req: IncomingMessage, res: ServerResponse): false | StepAnswer => {
     if (exemptPaths.has(pathOf(req.url))) return false;
     const reason = shedReason(
-      { viewer: viewerOf(req), inFlight, standingWaitMs: standingWait.currentMs() },
+      { viewer: viewerOf(req), inFlight, standingWaitMs: standingWaitMs() },
       limits,
     );
     if (reason !== null) {

@@ -10,6 +10,11 @@ export type ShedLateRequestsOptions = {
   reporter: ShedReporter;
   /** A request with less than this left before its deadline is not started, in ms. */
   marginMs: number;
+  /**
+   * Told, at each execution start, how long the request waited since it
+   * arrived (admission's sojourn reading, inbound/sojourn.ts). Default: nobody.
+   */
+  onSojourn?: (waitedMs: number) => void;
   /** `Retry-After` of the answer, in seconds. Default 1 (as admission.ts). */
   retryAfterSeconds?: number;
 };
@@ -26,6 +31,7 @@ export function useShedLateRequests({
   records,
   reporter,
   marginMs,
+  onSojourn,
   retryAfterSeconds = 1,
 }: ShedLateRequestsOptions): Plugin {
   const late = (request: Request) =>
@@ -46,6 +52,7 @@ export function useShedLateRequests({
     },
     onExecute({ args, setResultAndStopExecution }) {
       const { request } = args.contextValue as YogaInitialContext;
+      onSojourn?.(performance.now() - records.of(request).startedAt);
       if (late(request)) setResultAndStopExecution(overloaded());
     },
   };
