@@ -1,48 +1,22 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSchema, createYoga } from 'graphql-yoga';
-import { afterEach, describe, expect, it } from 'vitest';
-import { buildServer, type BuiltServer } from '../src/build-server.js';
-import { loadConfig } from '../src/config.js';
+import { describe, expect, it } from 'vitest';
 import { silentLogger, type Logger } from '../src/logger.js';
 import type { SelectedFields } from '../src/observability/schema-field-counter.js';
 import { useSchemaUsage } from '../src/plugins/use-schema-usage.js';
-import { perService, type PerService } from '../src/upstreams/services.js';
-import { HOMEPAGE_QUERY, startUpstreams, TEST_SECRET } from './helpers/gateway.js';
-import type { Upstream } from './helpers/upstream.js';
+import { useBuiltServers } from './helpers/built-server.js';
+import { HOMEPAGE_QUERY } from './helpers/gateway.js';
 
 // Who uses which field: counted by the gateway per client name and version, in
 // the format `npm run schema:check -- --usage` reads.
 
-const running: Array<{ built: BuiltServer; upstreams: PerService<Upstream> }> = [];
-afterEach(async () => {
-  for (const { built, upstreams } of running.splice(0)) {
-    built.server.closeAllConnections();
-    await new Promise((resolve) => built.server.close(resolve));
-    await built.release();
-    await Promise.all(Object.values(upstreams).map((upstream) => upstream.close()));
-  }
-});
-
-async function start(env: Record<string, string> = {}) {
-  const upstreams = await startUpstreams();
-  // Admission off: a busy test machine's event-loop delay is not what these tests are about.
-  const config = loadConfig({
-    JWT_SECRET: TEST_SECRET,
-    MAX_IN_FLIGHT: '0',
-    ...env,
-  });
-  const built = buildServer(config, {
-    upstreamUrls: perService<PerService<string>>((service) => upstreams[service].url),
-    logger: silentLogger,
-  });
-  running.push({ built, upstreams });
-  await new Promise<void>((resolve) => built.server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(built.server.address() as AddressInfo).port}`;
-}
+const startServer = useBuiltServers();
+/** A whole server in development mode (metrics on the main port); its origin. */
+const start = async (env: Record<string, string> = {}) =>
+  (await startServer({ MAX_IN_FLIGHT: '0', ...env })).origin;
 
 const page = (origin: string, headers: Record<string, string>) =>
   fetch(`${origin}/graphql`, {

@@ -4,7 +4,7 @@ import { buildServer, type BuiltServer } from '../../src/build-server.js';
 import { loadConfig } from '../../src/config.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
 import { perService, type PerService, type ServiceName } from '../../src/upstreams/services.js';
-import { startUpstreams, TEST_SECRET } from './gateway.js';
+import { HOMEPAGE_QUERY, startUpstreams, TEST_SECRET } from './gateway.js';
 import type { Handler, Upstream } from './upstream.js';
 
 /** The whole server as main.ts builds it, listening on loopback port 0. */
@@ -17,6 +17,8 @@ export type RunningServer = {
   upstreams: PerService<Upstream>;
   /** Requests all upstreams received so far. */
   upstreamCalls(): number;
+  /** An anonymous home page, as a browser's client would POST it. */
+  page(headers?: Record<string, string>): Promise<Response>;
 };
 
 /**
@@ -58,6 +60,12 @@ export function useBuiltServers() {
       upstreams,
       upstreamCalls: () =>
         Object.values(upstreams).reduce((sum, upstream) => sum + upstream.requests.length, 0),
+      page: (headers = {}) =>
+        fetch(`${server.origin}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+          body: JSON.stringify({ query: HOMEPAGE_QUERY }),
+        }),
     };
     running.push(server);
     await new Promise<void>((resolve) => built.server.listen(0, '127.0.0.1', resolve));
