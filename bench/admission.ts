@@ -21,14 +21,13 @@
 // Targets (issue 17): where `off` meets the deadline in a closed loop, the
 // defaults shed ≤ 1% and serve ≥ 0.95× its pages; at 2× and 3×, p99 ≤ 1.5 s,
 // goodput ≥ 90% of the closed-loop peak, RSS ≤ 200 MB.
-import { execFileSync } from 'node:child_process';
-import { cpSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../src/config.js';
 import { perService, type PerService } from '../src/upstreams/services.js';
 import {
   ask,
   BENCH_SECRET,
+  compileBench,
   firstMessage,
   pageRequest,
   spawnPinned,
@@ -90,15 +89,7 @@ console.log(
   `${VARIANTS.length} variants, ${cells} cells of ${DURATION_MS} ms: about ${Math.ceil((cells * (DURATION_MS + 1500)) / 60_000 + 1)} minutes`,
 );
 
-const root = new URL('..', import.meta.url);
-const build = new URL('.bench-build/', root);
-// Compiled once, run with plain node, as bench/homepage.ts does.
-execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'bench/tsconfig.json'], {
-  cwd: root,
-  stdio: 'inherit',
-});
-cpSync(new URL('schema.graphql', root), new URL('schema.graphql', build));
-cpSync(new URL('operations', root), new URL('operations', build), { recursive: true });
+const build = compileBench(); // as bench/homepage.ts does
 
 const upstreams = spawnPinned(1, [new URL('bench/upstreams.js', build).pathname]);
 const loadgen = spawnPinned(1, [new URL('bench/loadgen.js', build).pathname]);

@@ -28,13 +28,13 @@
 //
 // Exits non-zero only when the run is broken: a server does not start or dies, or
 // answers the page differently from the floor. Slow is a result, not a failure.
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../src/config.js';
 import { perService, SERVICES, type PerService } from '../src/upstreams/services.js';
 import {
+  compileBench,
   ask,
   BENCH_SECRET,
   firstMessage,
@@ -130,19 +130,10 @@ console.log(
   `${rows.length} rows, ${SCENARIOS.length} scenarios, bursts of ${BURST_MS} ms, ${ROUNDS} rounds: about ${expectedMinutes.toFixed(0)} minutes`,
 );
 
-const root = new URL('..', import.meta.url);
-const build = new URL('.bench-build/', root);
 mkdirSync(RESULTS, { recursive: true });
 
-// Compiled once, run with plain node: no loader in the measured processes.
 console.log('Compiling (tsc -p bench/tsconfig.json)…');
-execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'bench/tsconfig.json'], {
-  cwd: root,
-  stdio: 'inherit',
-});
-// The compiled gateway reads these relative to its own files, as dist/ does.
-cpSync(new URL('schema.graphql', root), new URL('schema.graphql', build));
-cpSync(new URL('operations', root), new URL('operations', build), { recursive: true });
+const build = compileBench();
 
 const upstreams = spawnPinned(1, [new URL('bench/upstreams.js', build).pathname]);
 const loadgen = spawnPinned(1, [new URL('bench/loadgen.js', build).pathname]);
