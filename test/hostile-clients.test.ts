@@ -195,11 +195,8 @@ describe('CSRF decisions and the page cache read what yoga parses', () => {
 });
 
 describe('upstream paths built from a token', () => {
-  it.each([
-    ['/', '/users/%2F/recommendations'],
-    ['%2F', '/users/%252F/recommendations'],
-    ['a/../../x', '/users/a%2F..%2F..%2Fx/recommendations'],
-  ])('sends user id %s as one encoded segment: %s', async (userId, expected) => {
+  /** A production server whose recommendations upstream records each raw request target. */
+  async function startRecordingPaths() {
     const raw: string[] = [];
     const handler = recommendationsHandler();
     const server = await start(PRODUCTION, {
@@ -210,22 +207,22 @@ describe('upstream paths built from a token', () => {
         },
       },
     });
+    return { raw, server };
+  }
+
+  it.each([
+    ['/', '/users/%2F/recommendations'],
+    ['%2F', '/users/%252F/recommendations'],
+    ['a/../../x', '/users/a%2F..%2F..%2Fx/recommendations'],
+  ])('sends user id %s as one encoded segment: %s', async (userId, expected) => {
+    const { raw, server } = await startRecordingPaths();
     const token = await signToken(TEST_SECRET, userId);
     await rawRequest(server.port, jsonPost('/graphql', `\nAuthorization: Bearer ${token}`), body);
     expect(raw.map((url) => url.split('?')[0])).toEqual([expected]);
   });
 
   it.each(['.', '..'])('never turns user id %s into another upstream path', async (userId) => {
-    const raw: string[] = [];
-    const handler = recommendationsHandler();
-    const server = await start(PRODUCTION, {
-      handlers: {
-        recommendations: (req, res, url) => {
-          raw.push(req.url ?? '');
-          return handler(req, res, url);
-        },
-      },
-    });
+    const { raw, server } = await startRecordingPaths();
     const token = await signToken(TEST_SECRET, userId);
     const answer = await rawRequest(
       server.port,
