@@ -4,7 +4,6 @@ import { createCachePurge } from './cache/purge-caches.js';
 import type { Config } from './config.js';
 import { createAdminPurge } from './inbound/admin-purge.js';
 import { createAdmission } from './inbound/admission.js';
-import { createSojourn } from './inbound/sojourn.js';
 import { limitAnonymousPages } from './inbound/limit-anonymous-pages.js';
 import { createPageCache } from './inbound/page-cache.js';
 import { createMemoryPageStore } from './inbound/page-store.js';
@@ -88,12 +87,11 @@ export function buildServer(
     metrics,
     redisConnection,
   });
-  // Admitted requests' wait before execution, reported from inside yoga and read
-  // by admission (inbound/sojourn.ts).
-  const sojourn = createSojourn({ intervalMs: config.requestDeadlineMs / 15 });
   const gateway = createGateway({
     ...config,
-    admission: { ...config.admission, onSojourn: sojourn.record },
+    // Each request's wait before execution, reported from inside yoga to
+    // admission (built below; no request runs before it exists).
+    admission: { ...config.admission, onSojourn: (ms) => admission.recordSojourn(ms) },
     upstreamUrls,
     logger,
     metrics,
@@ -115,8 +113,9 @@ export function buildServer(
       })
     : createMemoryPageStore({ maxBytes: config.pageCache.maxBytes });
   // Without ADMIN_TOKEN there is no purge endpoint: `/admin/purge` is any unknown path.
+  const { token } = config.admin;
   const purge =
-    config.admin.token === null
+    token === null
       ? null
       : createCachePurge({
           promo: upstreamServices.caches.promo,
@@ -125,13 +124,16 @@ export function buildServer(
           connection: redisConnection || null,
           logger,
         });
+  const purgeStep =
+    token !== null &&
+    purge !== null &&
+    createAdminPurge({ token, purge, logger, trustedProxies: config.rateLimit.trustedProxies });
   // Built after the gateway, so building it is not read as a standing wait.
   const admission = createAdmission({
     ...config.admission,
     requestDeadlineMs: config.requestDeadlineMs,
     metrics: metrics.admission,
     reporter: shedReporter,
-    sojourn,
   });
   // Metrics on a port of their own (metrics-server.ts says why): the main port drops the route.
   const { metricsPort } = config.observability;
@@ -153,16 +155,7 @@ export function buildServer(
     },
     steps: [
       // First: an operator's purge is never shed, limited or cached.
-      ...(purge && config.admin.token !== null
-        ? [
-            createAdminPurge({
-              token: config.admin.token,
-              purge,
-              logger,
-              trustedProxies: config.rateLimit.trustedProxies,
-            }),
-          ]
-        : []),
+      ...(purgeStep ? [purgeStep] : []),
       ...(rateLimiter
         ? [
             limitAnonymousPages({

@@ -7,10 +7,9 @@ import {
   type AdmissionLimits,
   type Viewer,
 } from './admission-decision.js';
-import { pathOf } from './node-exchange.js';
 import type { StepAnswer } from './server.js';
 import type { ShedReporter } from './shed-reporter.js';
-import { createSojourn, type Sojourn } from './sojourn.js';
+import { createSojourn } from './sojourn.js';
 import { createStandingWait, type StandingWait } from './standing-wait.js';
 
 /** Options of `createAdmission`. */
@@ -23,18 +22,10 @@ export type AdmissionOptions = {
   requestDeadlineMs: number;
   metrics: AdmissionMetrics;
   reporter: ShedReporter;
-  /** Paths never counted nor shed. Default `/health`, `/ready`, `/metrics`. */
-  exempt?: readonly string[];
   /** `Retry-After` of a shed answer, in seconds. Default 1. */
   retryAfterSeconds?: number;
   /** The wait reading; default: `createStandingWait()` over a fifth of the deadline (closed with the admission). */
   standingWait?: StandingWait;
-  /**
-   * How long admitted requests waited before their execution started, fed by
-   * the late-start check (use-shed-late-requests.ts); default: over a
-   * fifteenth of the deadline (100 ms at 1.5 s, CoDel's own interval).
-   */
-  sojourn?: Sojourn;
 };
 
 /** Admission control: a front step, and what it knows. */
@@ -46,6 +37,13 @@ export type Admission = {
    * many (it costs less than the refusal would), so admission sits behind it.
    */
   step: (req: IncomingMessage, res: ServerResponse) => false | StepAnswer;
+  /**
+   * One admitted request reached execution `waitedMs` after it arrived: fed by
+   * the late-start check (use-shed-late-requests.ts), read as the sojourn
+   * (sojourn.ts, its minimum over a fifteenth of the deadline: 100 ms at 1.5 s,
+   * CoDel's own interval).
+   */
+  recordSojourn(waitedMs: number): void;
   /** Requests admitted, their body read, and not finished. */
   readonly inFlight: number;
   close(): void;
@@ -76,7 +74,8 @@ export type Admission = {
  * fallbacks; a fixed in-flight bound is Little's law for one latency, wrong for
  * every other. Requests that are only waiting on upstreams cost nothing here.
  *
- * Order of shedding (Google SRE's criticality): probes never (an overloaded
+ * Order of shedding (Google SRE's criticality): probes never (routes.ts sends
+ * them past every front step: an overloaded
  * replica is alive and ready; shedding protects it, and taking every replica
  * out during a fleet-wide spike would be an outage); page-cache hits never for
  * being many; anonymous pages first, from half the wait; signed-in pages last.
@@ -91,11 +90,10 @@ export function createAdmission({
   requestDeadlineMs,
   metrics,
   reporter,
-  exempt = ['/health', '/ready', '/metrics'],
   retryAfterSeconds = 1,
   standingWait = createStandingWait({ intervalMs: requestDeadlineMs / 5 }),
-  sojourn = createSojourn({ intervalMs: requestDeadlineMs / 15 }),
 }: AdmissionOptions): Admission {
+  const sojourn = createSojourn({ intervalMs: requestDeadlineMs / 15 });
   // The process's standing wait, read two ways (either shows a standing queue):
   // the loop probe, which waits about one turn of the loop, and the sojourn of
   // admitted requests before execution, which spans at least two (the body,
@@ -106,7 +104,6 @@ export function createAdmission({
     enabled ? limits : { enabled, maxInFlight: 0, signedInTargetMs: 0, anonymousTargetMs: 0 },
   );
   metrics.readStandingWaitFrom(standingWaitMs);
-  const exemptPaths = new Set(exempt);
   // A shed answer costs a few header writes: its body is built once.
   const body = Buffer.from(errorBody('OVERLOADED'));
   const headers = {
@@ -142,7 +139,6 @@ export function createAdmission({
   };
 
   const step = (req: IncomingMessage, res: ServerResponse): false | StepAnswer => {
-    if (exemptPaths.has(pathOf(req.url))) return false;
     const reason = shedReason(
       { viewer: viewerOf(req), inFlight, standingWaitMs: standingWaitMs() },
       limits,
@@ -159,6 +155,7 @@ export function createAdmission({
 
   return {
     step,
+    recordSojourn: sojourn.record,
     get inFlight() {
       return inFlight;
     },

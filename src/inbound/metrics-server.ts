@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import { errorBody } from '../errors/vocabulary.js';
+import { pathOf } from './node-exchange.js';
 
 /**
  * Prometheus metrics on a port of their own (METRICS_PORT), in production by
@@ -13,8 +14,7 @@ import { errorBody } from '../errors/vocabulary.js';
 export function createMetricsServer(registry: Registry): Server {
   const notFound = errorBody('NOT_FOUND');
   return createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
+    if (pathOf(req.url) !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
       res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' });
       res.end(notFound);
       return;

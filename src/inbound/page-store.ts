@@ -92,7 +92,7 @@ export function createMemoryPageStore({
  * Strings count two bytes a character: what V8 holds for any that is not Latin-1,
  * so the bound is never under-counted.
  */
-export function pageBytes(page: StoredPage, key: string): number {
+function pageBytes(page: StoredPage, key: string): number {
   let chars = key.length + page.etag.length + page.replay.url.length + page.replay.method.length;
   for (const name in page.headers) chars += name.length + (page.headers[name] as string).length;
   for (const name in page.replay.headers) {

@@ -40,7 +40,6 @@ export const ADMIN_ROUTES = {
 } as const satisfies Record<string, RouteEntry>;
 
 export type RouteTable = Readonly<Record<string, RouteEntry>>;
-export type RouteName = (typeof ROUTES)[keyof typeof ROUTES]['name'];
 
 /** A request's route, and its target rewritten to the one spelling yoga and the steps read. */
 export type Routed = RouteEntry & {
