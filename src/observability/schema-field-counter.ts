@@ -1,6 +1,9 @@
 import { Counter, type Registry } from 'prom-client';
 import type { ClientIdentity } from './client-awareness.js';
 
+/** The counter's name, which `npm run schema:check -- --usage` reads back (schema-check/usage-file.ts). */
+export const FIELD_USAGE_METRIC = 'bff_schema_field_requests_total';
+
 /** What the gateway counts per operation: the `Type.field` coordinates its document selects. */
 export type SelectedFields = { readonly fields: readonly string[] };
 
@@ -36,7 +39,7 @@ export function createSchemaFieldCounter({
   /** Requests since the last scrape, per document, per client label pair. */
   let pending = new Map<SelectedFields, Map<string, number>>();
   const counter = new Counter({
-    name: 'bff_schema_field_requests_total',
+    name: FIELD_USAGE_METRIC,
     help: "Requests whose operation selected a schema coordinate (Type.field), by client name and version (labels bounded as bff_http_requests_total's). Read by npm run schema:check -- --usage.",
     labelNames: ['coordinate', 'client', 'client_version'],
     registers: [registry],

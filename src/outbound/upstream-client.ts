@@ -22,7 +22,7 @@ import { classifyFailure, describeFailure } from './classify-failure.js';
 import { forwardedHeaders } from './forward-headers.js';
 import { createPooledFetch } from './pooled-fetch.js';
 import { readBody } from './read-body.js';
-import { createRetryBudget, type RetryBudget } from './retry-budget.js';
+import { createRetryBudget } from './retry-budget.js';
 import { sharedMaxAgeMs } from './response-headers.js';
 import { retryDelayMs } from './retry-delay.js';
 
@@ -67,8 +67,6 @@ export type UpstreamClientOptions = {
   random?: () => number;
   /** The transport under ky. Default: a keep-alive undici pool for `baseUrl` (pooled-fetch.ts), with `policy.tls`. */
   fetch?: typeof globalThis.fetch;
-  /** Retries this service may make, shared by every request. Default: from `policy.retryBudget`. */
-  retryBudget?: RetryBudget;
   /** Client headers passed on, normalised (`<SERVICE>_FORWARD_HEADERS`). Default: none. */
   forwardHeaders?: readonly string[];
 };
@@ -80,9 +78,10 @@ export function createUpstreamClient({
   logger,
   random = Math.random,
   fetch = createPooledFetch(baseUrl, { tls: policy.tls }).fetch,
-  retryBudget = createRetryBudget(policy.retryBudget),
   forwardHeaders = [],
 }: UpstreamClientOptions): UpstreamClient {
+  // Retries this service may make, shared by every request (retry-budget.ts).
+  const retryBudget = createRetryBudget(policy.retryBudget);
   const http: KyInstance = ky.create({
     fetch,
     prefixUrl: baseUrl,

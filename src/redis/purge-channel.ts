@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import { Cluster } from 'ioredis';
 import type { RedisConnection } from './connection.js';
 import { KEYS } from './keys.js';
+import { execOrThrow } from './read-many.js';
 
 // How every replica's memory learns of a purge made on one of them.
 //
@@ -118,9 +119,7 @@ export function createPurgeChannel({
         const batch = redis.multi();
         for (const target of message.targets) batch.hincrby(KEYS.purge, target, 1);
         batch.publish(channel, JSON.stringify(message));
-        const replies = (await batch.exec()) ?? [];
-        const failure = replies.find(([error]) => error !== null)?.[0];
-        if (failure) throw failure;
+        const replies = await execOrThrow(batch);
         // Our own bump is no news on our next reconnect.
         message.targets.forEach((target, index) => {
           seen = { ...seen, [target]: String(replies[index]?.[1]) };

@@ -1,3 +1,4 @@
+import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from './connection.js';
 
 /**
@@ -24,7 +25,16 @@ export async function writeMany(
   }
   const batch = client.pipeline();
   for (const [key, value] of entries) batch.set(key, value, 'PX', ttlMs);
-  // A pipeline resolves even when its commands fail: report the first failure.
-  const failure = (await batch.exec())?.find(([error]) => error !== null)?.[0];
+  await execOrThrow(batch);
+}
+
+/**
+ * Runs a pipeline or transaction and gives its replies. It resolves even when
+ * its commands fail: the first failure is thrown instead.
+ */
+export async function execOrThrow(batch: ChainableCommander): Promise<[Error | null, unknown][]> {
+  const replies = (await batch.exec()) ?? [];
+  const failure = replies.find(([error]) => error !== null)?.[0];
   if (failure) throw failure;
+  return replies;
 }

@@ -1,5 +1,5 @@
 /** The metric the gateway counts selections in (use-schema-usage.ts). */
-export const FIELD_USAGE_METRIC = 'bff_schema_field_requests_total';
+import { FIELD_USAGE_METRIC } from '../observability/schema-field-counter.js';
 
 /** Requests that selected a coordinate, from one client version, summed over every series. */
 export type UsageSample = { coordinate: string; client: string; version: string; requests: number };
