@@ -1,6 +1,7 @@
 // The admission benchmark (issue 17): does adaptive admission need no tuning?
 //   npm run bench -- --only admission [--duration-ms 3000] [--latencies 0,50,200]
 //     [--clients 16,64,256] [--variants defaults,off,cap-64] [--factors 2,3]
+//     [--warm-up-ms 3000] [--baseline ../before/.bench-build/src/main.js]
 //
 // Variants, all started at once on core 0 and measured in turns (the first one
 // rotating per cell, so the machine's drift touches them alike), the signed-in
@@ -21,7 +22,9 @@
 // Targets (issue 17): where `off` meets the deadline in a closed loop, the
 // defaults shed ≤ 1% and serve ≥ 0.95× its pages; at 2× and 3×, p99 ≤ 1.5 s,
 // goodput ≥ 90% of the closed-loop peak, RSS ≤ 200 MB.
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../src/config.js';
 import { perService, type PerService } from '../src/upstreams/services.js';
 import {
@@ -57,6 +60,7 @@ const LATENCIES = numbers(option('latencies', '0,50,200'));
 const CLIENTS = numbers(option('clients', '16,64,256'));
 const FACTORS = numbers(option('factors', '2,3'));
 const CAPS = [16, 32, 64, 128, 256];
+const WARM_UP_MS = Number(option('warm-up-ms', '3000'));
 const ALL_VARIANTS: ServerSpec[] = [
   { key: 'defaults', script: 'src/main.js', env: UNCACHED_ENV },
   { key: 'defaults-copy', script: 'src/main.js', env: UNCACHED_ENV },
@@ -67,6 +71,16 @@ const ALL_VARIANTS: ServerSpec[] = [
     env: { ...UNCACHED_ENV, MAX_IN_FLIGHT: String(cap) },
   })),
 ];
+// --baseline <compiled main.js of another checkout>: the same defaults from that
+// build, as variant `baseline`, for a before/after in one run.
+const baseline = option('baseline', '');
+if (baseline) {
+  ALL_VARIANTS.push({
+    key: 'baseline',
+    script: pathToFileURL(resolve(baseline)).href,
+    env: UNCACHED_ENV,
+  });
+}
 const chosen = option('variants', '').split(',').filter(Boolean);
 const VARIANTS = chosen.length
   ? ALL_VARIANTS.filter((variant) => chosen.includes(variant.key))
@@ -81,6 +95,11 @@ type Row = {
   pagesPerSecond: number;
   shedShare: number;
   p99: number;
+  /** Open loops: p99 of complete pages, and of sheds, from when each was due. */
+  completeP99?: number;
+  shedP99?: number;
+  /** Open loops: how late the generator sent its latest request. */
+  lagMs?: number;
   rssMb: number;
 };
 
@@ -124,9 +143,9 @@ try {
       latencyMs: perService<PerService<number>>(() => latencyMs),
     } satisfies ToUpstreams);
     console.log(`\n## ${latencyMs} ms upstreams`);
-    // Warm-up: JIT, connection pools.
+    // Warm-up: JIT (a cold gateway serves half its peak for seconds), connection pools.
     for (const spec of VARIANTS) {
-      await burst(spec.key, { type: 'closed', connections: 64, durationMs: 500 });
+      await burst(spec.key, { type: 'closed', connections: 16, durationMs: WARM_UP_MS });
     }
     const peaks = new Map<string, number>();
     for (const clients of CLIENTS) {
@@ -163,6 +182,9 @@ try {
           normalMs: DEADLINE_MS,
           timeoutMs: 10_000,
           deadlineMs: DEADLINE_MS,
+          // A load balancer's warm pool: what a spike brings waits at admission, not
+          // in the kernel's accept queue (BENCHMARKS.md, "one connection per turn").
+          preconnect: 512,
         });
         record({
           latencyMs,
@@ -171,6 +193,9 @@ try {
           pagesPerSecond: report.goodput,
           shedShare: report.due ? Math.min(1, shed / report.due) : 0,
           p99: report.allP99,
+          completeP99: report.completeP99,
+          shedP99: report.shedP99,
+          lagMs: report.maxLagMs,
           rssMb,
         });
       }
@@ -210,12 +235,12 @@ if (rows.length > 0) {
 Open loops: pages/s is goodput (complete within the deadline), p99 of every answer from when it was due.
 A/A noise floor: compare \`defaults\` with \`defaults-copy\` in each cell.
 
-| upstreams | load | variant | pages/s | % shed | p99 ms | RSS MB |
-| --- | --- | --- | --- | --- | --- | --- |
+| upstreams | load | variant | pages/s | % shed | p99 ms | complete / shed p99 ms | generator lag ms | RSS MB |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows
   .map(
     (row) =>
-      `| ${row.latencyMs} ms | ${row.load} | ${row.variant} | ${row.pagesPerSecond.toFixed(0)} | ${(row.shedShare * 100).toFixed(1)} | ${row.p99.toFixed(0)} | ${row.rssMb.toFixed(0)} |`,
+      `| ${row.latencyMs} ms | ${row.load} | ${row.variant} | ${row.pagesPerSecond.toFixed(0)} | ${(row.shedShare * 100).toFixed(1)} | ${row.p99.toFixed(0)} | ${openOnly(row)} | ${row.rssMb.toFixed(0)} |`,
   )
   .join('\n')}`);
 }
@@ -226,8 +251,16 @@ process.exit(exitCode);
 function record(row: Row) {
   rows.push(row);
   console.log(
-    `  ${row.load} ${row.variant}: ${row.pagesPerSecond.toFixed(0)} pages/s, ${(row.shedShare * 100).toFixed(1)}% shed, p99 ${row.p99.toFixed(0)} ms, RSS ≤ ${row.rssMb.toFixed(0)} MB`,
+    `  ${row.load} ${row.variant}: ${row.pagesPerSecond.toFixed(0)} pages/s, ${(row.shedShare * 100).toFixed(1)}% shed, p99 ${row.p99.toFixed(0)} ms (${openOnly(row)}), RSS ≤ ${row.rssMb.toFixed(0)} MB`,
   );
+}
+
+/** The open-loop columns: complete and shed p99, then the generator's lag ('–' for closed loops). */
+function openOnly(row: Row): string {
+  if (row.lagMs === undefined) return '– | –';
+  const ms = (value: number | null | undefined) =>
+    value === undefined || value === null || Number.isNaN(value) ? '–' : value.toFixed(0);
+  return `${ms(row.completeP99)} / ${ms(row.shedP99)} | ${ms(row.lagMs)}`;
 }
 
 /** Requests the server has shed so far, every reason together (its own counter). */

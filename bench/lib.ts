@@ -120,6 +120,13 @@ export type OverloadPlan = {
   timeoutMs: number;
   /** Complete pages later than this (from when they were due) are not goodput. */
   deadlineMs: number;
+  /**
+   * Connections opened (`GET /health`, all at once) just before the spike, as a
+   * load balancer's pool holds them. Without them, the connections a spike
+   * needs queue in the kernel: Node (libuv since 1.45) accepts one connection
+   * per turn of a saturated event loop. Default: none.
+   */
+  preconnect?: number;
 };
 
 /** What a spike did. Latencies in ms, from when each request was due. */

@@ -115,6 +115,7 @@ async function open(rate: number, durationMs: number) {
 }
 
 async function overload(plan: OverloadPlan): Promise<Omit<OverloadReport, 'cpuMs'>> {
+  if (plan.preconnect) await preconnect(plan.preconnect);
   const spikeTotal = Math.max(1, Math.round((plan.spikeRate * plan.spikeMs) / 1000));
   const recoveryTotal = Math.max(1, Math.round((plan.recoveryRate * plan.recoveryMs) / 1000));
   const started = performance.now();
@@ -149,6 +150,18 @@ async function overload(plan: OverloadPlan): Promise<Omit<OverloadReport, 'cpuMs
     recoveryMs: timeBackToNormal(recovery, spikeEnd),
     maxLagMs,
   };
+}
+
+/** Opens `connections` keep-alive connections: that many requests at once, to the cheapest route. */
+async function preconnect(connections: number) {
+  if (!pool) throw new Error('no target set');
+  const open = pool;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      const { body } = await open.request({ path: '/health', method: 'GET' });
+      await body.dump();
+    }),
+  );
 }
 
 function report(

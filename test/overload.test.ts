@@ -58,6 +58,19 @@ describe('the admission decision', () => {
     ['sheds at the in-flight ceiling', signedIn(10, 0), limits, 'in_flight'],
     ['names the in-flight ceiling when both are crossed', anonymous(10, 500), limits, 'in_flight'],
     ['has no ceiling at 0', signedIn(10_000, 0), { ...limits, maxInFlight: 0 }, null],
+    [
+      'sheds at the adaptive limit',
+      { ...signedIn(5, 60), concurrencyLimit: 5 },
+      limits,
+      'concurrency',
+    ],
+    ['admits under the adaptive limit', { ...signedIn(4, 60), concurrencyLimit: 5 }, limits, null],
+    [
+      'names the wait past its target before the adaptive limit',
+      { ...signedIn(5, 101), concurrencyLimit: 5 },
+      limits,
+      'standing_wait',
+    ],
     ['sheds nothing when off', anonymous(10_000, 10_000), { ...limits, enabled: false }, null],
   ];
   it.each(cases)('%s', (_name, load, bounds, expected) => {
@@ -290,6 +303,43 @@ describe('load shedding', () => {
     const response = await pageInFlight(bed);
     bed.releaseAll();
     expect((await response.answer).status).toBe(200);
+  });
+
+  it('learns a limit once pages run late with the wait past half its target, and sheds past it as concurrency', async () => {
+    // Target 100 ms, aim 50 ms, late past 500 ms (half the deadline of 1000 ms):
+    // a wait of 75 ms admits pages, and once one of them finishes late the limit
+    // is cut to its floor of 8 at the next interval (1000 / 15 ms).
+    const bed = await startSaturable({ maxInFlight: 0, standingWaitMs: 75 });
+    const pages = [];
+    for (let i = 0; i < 9; i++) pages.push(await pageInFlight(bed));
+    await new Promise((resolve) => setTimeout(resolve, 550));
+    bed.held.shift()?.();
+    expect((await pages[0]?.answer)?.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const callsBefore = bed.upstreamCalls();
+
+    const tenth = await page(bed.url);
+
+    expect(tenth.status).toBe(503);
+    expect(bed.upstreamCalls()).toBe(callsBefore);
+    const metrics = await metricsText(bed.url);
+    expect(metrics).toMatch(/^bff_requests_shed_total\{reason="concurrency"\} 1$/m);
+    expect(metrics).toMatch(/^bff_admission_concurrency_limit\{viewer="signed_in"\} 8$/m);
+    bed.releaseAll();
+    for (const { answer } of pages.slice(1)) expect((await answer).status).toBe(200);
+  });
+
+  it('never cuts its limit while pages finish in time, however busy the loop', async () => {
+    const bed = await startSaturable({ maxInFlight: 0, standingWaitMs: 75 });
+    for (let round = 0; round < 3; round++) {
+      const pages = [];
+      for (let i = 0; i < 9; i++) pages.push(await pageInFlight(bed));
+      bed.releaseAll();
+      for (const { answer } of pages) expect((await answer).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const metrics = await metricsText(bed.url);
+    expect(metrics).toMatch(/^bff_requests_shed_total\{reason="concurrency"\} 0$/m);
   });
 
   it('counts a page out of flight when it is answered, and when its client goes away', async () => {

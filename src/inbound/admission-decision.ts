@@ -2,7 +2,7 @@
 // use-shed-late-requests.ts act on them; the tests read them as tables.
 
 /** Why a request is shed, as metrics and logs name it. */
-export const SHED_REASONS = ['in_flight', 'standing_wait', 'deadline'] as const;
+export const SHED_REASONS = ['in_flight', 'standing_wait', 'concurrency', 'deadline'] as const;
 export type ShedReason = (typeof SHED_REASONS)[number];
 
 /**
@@ -33,6 +33,11 @@ export type Load = {
   inFlight: number;
   /** The event loop's standing wait (standing-wait.ts), in ms. */
   standingWaitMs: number;
+  /**
+   * The adaptive in-flight limit for this viewer (concurrency-limit.ts), which
+   * holds the wait under half its target; `Infinity` (the default): none.
+   */
+  concurrencyLimit?: number;
 };
 
 /**
@@ -53,13 +58,16 @@ export function waitTargets(requestDeadlineMs: number): {
 /**
  * `null` admits the request; otherwise the reason it is shed. The in-flight
  * ceiling is checked first: it is exact, where the wait is a reading of the
- * recent past.
+ * recent past. Then the wait past its target (the loop is saturated whatever
+ * is in flight: a blocked loop, a burst the limit has not caught up with), then
+ * the adaptive limit, which keeps the wait from getting there.
  */
 export function shedReason(load: Load, limits: AdmissionLimits): ShedReason | null {
   if (!limits.enabled) return null;
   if (limits.maxInFlight > 0 && load.inFlight >= limits.maxInFlight) return 'in_flight';
   const target = load.viewer === 'anonymous' ? limits.anonymousTargetMs : limits.signedInTargetMs;
   if (load.standingWaitMs > target) return 'standing_wait';
+  if (load.inFlight >= (load.concurrencyLimit ?? Number.POSITIVE_INFINITY)) return 'concurrency';
   return null;
 }
 

@@ -9,6 +9,7 @@ import {
 } from './admission-decision.js';
 import type { StepAnswer } from './server.js';
 import type { ShedReporter } from './shed-reporter.js';
+import { createConcurrencyLimit } from './concurrency-limit.js';
 import { createSojourn } from './sojourn.js';
 import { createStandingWait, type StandingWait } from './standing-wait.js';
 
@@ -104,6 +105,26 @@ export function createAdmission({
     enabled ? limits : { enabled, maxInFlight: 0, signedInTargetMs: 0, anonymousTargetMs: 0 },
   );
   metrics.readStandingWaitFrom(standingWaitMs);
+  // One adaptive limit per viewer, each holding the wait under half its
+  // target once pages run late (past half their deadline), so the target
+  // itself is crossed only by what a limit cannot foresee; anonymous pages aim
+  // lower, so they are refused first.
+  const limitFor = (targetMs: number) =>
+    createConcurrencyLimit({
+      aimMs: targetMs / 2,
+      readWaitMs: standingWaitMs,
+      ceiling: maxInFlight > 0 ? maxInFlight : Number.POSITIVE_INFINITY,
+      intervalMs: requestDeadlineMs / 15,
+      holdMs: requestDeadlineMs / 5,
+      lateMs: requestDeadlineMs / 2,
+    });
+  const concurrency = {
+    signed_in: limitFor(limits.signedInTargetMs),
+    anonymous: limitFor(limits.anonymousTargetMs),
+  };
+  metrics.readConcurrencyLimitFrom((viewer) =>
+    enabled ? concurrency[viewer].current(inFlight) : 0,
+  );
   // A shed answer costs a few header writes: its body is built once.
   const body = Buffer.from(errorBody('OVERLOADED'));
   const headers = {
@@ -116,6 +137,7 @@ export function createAdmission({
   let inFlight = 0;
 
   const count = (req: IncomingMessage, res: ServerResponse) => {
+    const admittedAt = performance.now();
     let counted = false;
     let finished = false;
     const up = () => {
@@ -131,6 +153,9 @@ export function createAdmission({
       if (!counted) return;
       inFlight--;
       metrics.inFlight(inFlight);
+      const tookMs = performance.now() - admittedAt;
+      concurrency.signed_in.finished(tookMs);
+      concurrency.anonymous.finished(tookMs);
     });
     // Counted once its body is in (Node's parser sets `complete`; 'end' follows
     // when whoever reads it, yoga or the page cache, has read it all).
@@ -139,10 +164,18 @@ export function createAdmission({
   };
 
   const step = (req: IncomingMessage, res: ServerResponse): false | StepAnswer => {
+    const viewer = viewerOf(req);
+    const limit = concurrency[viewer];
     const reason = shedReason(
-      { viewer: viewerOf(req), inFlight, standingWaitMs: standingWaitMs() },
+      {
+        viewer,
+        inFlight,
+        standingWaitMs: standingWaitMs(),
+        concurrencyLimit: limit.current(inFlight),
+      },
       limits,
     );
+    limit.record(inFlight, reason === 'concurrency');
     if (reason !== null) {
       reporter.shed(reason);
       res.writeHead(503, headers);

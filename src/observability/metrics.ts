@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { createClientLabels, type ClientIdentity } from './client-awareness.js';
-import { SHED_REASONS, type ShedReason } from '../inbound/admission-decision.js';
+import { SHED_REASONS, type ShedReason, type Viewer } from '../inbound/admission-decision.js';
 import {
   RETRY_OUTCOMES,
   silentSink,
@@ -51,6 +51,8 @@ export type AdmissionMetrics = {
   }): void;
   /** Where the standing-wait gauge reads from at each scrape (the admission's own reading). */
   readStandingWaitFrom(read: () => number): void;
+  /** Where the adaptive-limit gauge reads each viewer's limit from at each scrape (`Infinity`, `0`: none). */
+  readConcurrencyLimitFrom(read: (viewer: Viewer) => number): void;
 };
 
 /** The gateway's Prometheus metrics, on a registry of their own. */
@@ -196,6 +198,20 @@ export function createMetrics({
     labelNames: ['viewer'],
     registers: [registry],
   });
+  let readConcurrencyLimit: ((viewer: Viewer) => number) | undefined;
+  new Gauge({
+    name: 'bff_admission_concurrency_limit',
+    help: 'The adaptive in-flight limit in force, by viewer (anonymous, signed_in); 0: none (admission off, or no limit learnt below the ceiling and no ceiling).',
+    labelNames: ['viewer'],
+    registers: [registry],
+    collect() {
+      if (!readConcurrencyLimit) return;
+      for (const viewer of ['anonymous', 'signed_in'] as const) {
+        const limit = readConcurrencyLimit(viewer);
+        this.set({ viewer }, Number.isFinite(limit) ? limit : 0);
+      }
+    },
+  });
   const inFlightLimit = new Gauge({
     name: 'bff_admission_in_flight_limit',
     help: 'MAX_IN_FLIGHT in force, a ceiling for memory; 0: none.',
@@ -245,6 +261,7 @@ export function createMetrics({
         waitTarget.set({ viewer: 'anonymous' }, anonymousTargetMs / 1000);
       },
       readStandingWaitFrom: (read) => (readStandingWaitMs = read),
+      readConcurrencyLimitFrom: (read) => (readConcurrencyLimit = read),
     },
     schemaFields: createSchemaFieldCounter({ registry, clientLabels }),
     pageCache: {
@@ -273,6 +290,7 @@ export function disabledMetrics(): Metrics {
       inFlight: () => {},
       limits: () => {},
       readStandingWaitFrom: () => {},
+      readConcurrencyLimitFrom: () => {},
     },
     pageCache: { lookup: () => {}, trackStoredBytes: () => {} },
     schemaFields: silentSchemaFieldCounter,

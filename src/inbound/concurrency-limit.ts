@@ -1,0 +1,132 @@
+/** Options of `createConcurrencyLimit`. */
+export type ConcurrencyLimitOptions = {
+  /** The standing wait (ms) the limit holds the process under. */
+  aimMs: number;
+  /** The process's standing wait now, in ms (admission's reading). */
+  readWaitMs: () => number;
+  /** The highest the limit goes: MAX_IN_FLIGHT, or `Infinity` for none. */
+  ceiling: number;
+  /** How often the limit is adjusted, in ms. */
+  intervalMs: number;
+  /**
+   * After a cut, how long before the next one, in ms: the wait reading's own
+   * window, so that one standing queue is cut for once, not again for every
+   * interval its reading still shows it draining.
+   */
+  holdMs: number;
+  /**
+   * A request that took longer than this (ms, from admission to its answer)
+   * is running late: the limit is cut only while more than `lateShare` of the
+   * requests answered over an interval were.
+   */
+  lateMs: number;
+  /** Default 0.05. */
+  lateShare?: number;
+  /** The lowest the limit goes. Default 8. */
+  floor?: number;
+  /** Clock in ms; tests may drive it. Default `performance.now`. */
+  now?: () => number;
+};
+
+/** How many requests may be in flight at once, learnt from the process's standing wait. */
+export type ConcurrencyLimit = {
+  /**
+   * The limit in force, with `inFlight` requests in flight now (adjusted first
+   * if an interval has ended).
+   */
+  current(inFlight: number): number;
+  /**
+   * One admission decision was taken with `inFlight` requests in flight (this
+   * one not included); `refused` when the limit refused it.
+   */
+  record(inFlight: number, refused: boolean): void;
+  /** An admitted request was answered (or its client went away) `durationMs` after admission. */
+  finished(durationMs: number): void;
+};
+
+/**
+ * An in-flight limit that adapts, as Netflix's concurrency-limits and Envoy's
+ * adaptive concurrency filter do, but steered by the gateway's *own* queue
+ * (the standing wait, standing-wait.ts and sojourn.ts) where they read round-trip
+ * times: a slow upstream lengthens every page without queueing anything here,
+ * so it never shrinks this limit.
+ *
+ * Why a limit at all, when the standing wait already sheds past its target:
+ * that rule is all or nothing and lags by its reading's window. At two or three
+ * times the peak it admits everything until the reading catches up (hundreds of
+ * pages that now share the CPU and all finish late), then refuses everything
+ * until the queue drains, and again. A limit turns the same reading into a
+ * steady number of pages sharing the CPU: each page that finishes lets one in,
+ * so admitted pages keep their pace while the rest are refused at once, for the
+ * price of a few header writes each.
+ *
+ * AIMD, as TCP and concurrency-limits' AIMD limit: past the aim, the limit is
+ * cut to what was in flight, in proportion to how far past (by half at most,
+ * by a tenth at least), then held for the reading's window; under the aim, it
+ * grows by a tenth while it refuses requests, and doubles while the wait is
+ * under half the aim (the process has CPU to spare), back to the ceiling.
+ *
+ * A cut also needs pages running late (more than `lateShare` of those answered
+ * over the interval took over `lateMs`): a busy loop whose pages still finish
+ * well inside their deadline is a process at full use, not an overloaded one,
+ * and refusing pages there would only turn clients away. Lateness alone never
+ * cuts: pages late for a slow upstream wait on nothing here.
+ */
+export function createConcurrencyLimit({
+  aimMs,
+  readWaitMs,
+  ceiling,
+  intervalMs,
+  holdMs,
+  lateMs,
+  lateShare = 0.05,
+  floor = 8,
+  now = () => performance.now(),
+}: ConcurrencyLimitOptions): ConcurrencyLimit {
+  let limit = ceiling;
+  let intervalStart = now();
+  let holdUntil = Number.NEGATIVE_INFINITY;
+  // Over the current interval: the most in flight at a decision, and whether the limit refused any.
+  let peak = 0;
+  let bound = false;
+  let answered = 0;
+  let late = 0;
+
+  const adjust = (at: number, inFlight: number) => {
+    if (at - intervalStart < intervalMs) return;
+    intervalStart = at;
+    peak = Math.max(peak, inFlight);
+    const waitMs = readWaitMs();
+    const runningLate = late > answered * lateShare;
+    if (waitMs > aimMs) {
+      if (runningLate && at >= holdUntil) {
+        const by = Math.min(0.9, Math.max(0.5, aimMs / waitMs));
+        limit = Math.max(floor, Math.floor(Math.min(limit, peak) * by));
+        holdUntil = at + holdMs;
+      }
+    } else if (waitMs <= aimMs / 2) {
+      limit = Math.min(ceiling, Math.max(limit, floor) * 2);
+    } else if (bound) {
+      limit = Math.min(ceiling, Math.max(limit + 1, Math.floor(limit * 1.1)));
+    }
+    peak = 0;
+    bound = false;
+    answered = 0;
+    late = 0;
+  };
+
+  return {
+    current(inFlight) {
+      adjust(now(), inFlight);
+      return limit;
+    },
+    record(inFlight, refused) {
+      peak = Math.max(peak, inFlight + (refused ? 0 : 1));
+      if (refused) bound = true;
+    },
+    finished(durationMs) {
+      answered++;
+      if (durationMs > lateMs) late++;
+    },
+  };
+}

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { createConcurrencyLimit } from '../src/inbound/concurrency-limit.js';
+
+// The adaptive limit on its own, on a clock and a wait reading the test moves:
+// aim 50 ms, adjusted every 100 ms, held 300 ms after a cut, late past 500 ms.
+function limitUnderTest({ ceiling = 1000, floor = 8 } = {}) {
+  let at = 0;
+  let waitMs = 0;
+  const limit = createConcurrencyLimit({
+    aimMs: 50,
+    readWaitMs: () => waitMs,
+    ceiling,
+    intervalMs: 100,
+    holdMs: 300,
+    lateMs: 500,
+    floor,
+    now: () => at,
+  });
+  return {
+    limit,
+    /**
+     * One interval passes with `inFlight` requests at its decisions, some
+     * refused, and ten answered, all late or all in time (default: late).
+     */
+    interval({
+      inFlight,
+      wait,
+      refused = false,
+      late = true,
+    }: {
+      inFlight: number;
+      wait: number;
+      refused?: boolean;
+      late?: boolean;
+    }) {
+      waitMs = wait;
+      limit.record(inFlight, refused);
+      for (let i = 0; i < 10; i++) limit.finished(late ? 600 : 100);
+      at += 100;
+      return limit.current(inFlight);
+    },
+  };
+}
+
+describe('the adaptive concurrency limit', () => {
+  it('starts at the ceiling and stays there while the wait is under its aim, however many are in flight', () => {
+    const { limit, interval } = limitUnderTest();
+    expect(limit.current(0)).toBe(1000);
+    // Slow upstreams: hundreds in flight, nothing queues in the process.
+    for (let i = 0; i < 10; i++) expect(interval({ inFlight: 900, wait: 2 })).toBe(1000);
+  });
+
+  it('cuts to what was in flight, in proportion to how far past its aim the wait is', () => {
+    const { interval } = limitUnderTest();
+    expect(interval({ inFlight: 200, wait: 80 })).toBe(125); // 200 × 50/80
+  });
+
+  it('cuts by a tenth at least and by half at most', () => {
+    const slightly = limitUnderTest();
+    expect(slightly.interval({ inFlight: 200, wait: 51 })).toBe(180);
+    const far = limitUnderTest();
+    expect(far.interval({ inFlight: 200, wait: 5000 })).toBe(100);
+  });
+
+  it('cuts once per reading window, not at every interval the reading still shows the queue', () => {
+    const { interval } = limitUnderTest();
+    expect(interval({ inFlight: 200, wait: 100 })).toBe(100);
+    expect(interval({ inFlight: 100, wait: 100 })).toBe(100);
+    expect(interval({ inFlight: 100, wait: 100 })).toBe(100);
+    expect(interval({ inFlight: 100, wait: 100 })).toBe(50); // 300 ms after the first cut
+  });
+
+  it('is not cut while pages finish in time, however long the wait', () => {
+    const { interval } = limitUnderTest();
+    for (let i = 0; i < 5; i++)
+      expect(interval({ inFlight: 200, wait: 100, late: false })).toBe(1000);
+  });
+
+  it('is cut when more than one page in twenty runs late', () => {
+    const { limit, interval } = limitUnderTest();
+    // With the ten in time each interval brings: 1 late of 30, then 2 of 30.
+    limit.finished(600);
+    for (let i = 0; i < 19; i++) limit.finished(100);
+    expect(interval({ inFlight: 200, wait: 100, late: false })).toBe(1000);
+    limit.finished(600);
+    limit.finished(600);
+    for (let i = 0; i < 18; i++) limit.finished(100);
+    expect(interval({ inFlight: 200, wait: 100, late: false })).toBe(100);
+  });
+
+  it('never goes below its floor', () => {
+    const { interval } = limitUnderTest({ floor: 8 });
+    expect(interval({ inFlight: 10, wait: 5000 })).toBe(8);
+  });
+
+  it('grows by a tenth while it refuses requests and the wait is between half its aim and its aim', () => {
+    const { interval } = limitUnderTest();
+    expect(interval({ inFlight: 200, wait: 100 })).toBe(100);
+    expect(interval({ inFlight: 100, wait: 40, refused: true })).toBe(110);
+    expect(interval({ inFlight: 110, wait: 40, refused: true })).toBe(121);
+    // Not refusing anything: nothing to grow for.
+    expect(interval({ inFlight: 50, wait: 40 })).toBe(121);
+  });
+
+  it('doubles back to the ceiling while the wait is under half its aim', () => {
+    const { interval } = limitUnderTest({ ceiling: 300 });
+    expect(interval({ inFlight: 200, wait: 100 })).toBe(100);
+    expect(interval({ inFlight: 20, wait: 10 })).toBe(200);
+    expect(interval({ inFlight: 20, wait: 10 })).toBe(300);
+    expect(interval({ inFlight: 20, wait: 10 })).toBe(300);
+  });
+
+  it('has no ceiling at Infinity, and cuts from what was in flight', () => {
+    const { limit, interval } = limitUnderTest({ ceiling: Number.POSITIVE_INFINITY });
+    expect(limit.current(0)).toBe(Number.POSITIVE_INFINITY);
+    expect(interval({ inFlight: 64, wait: 100 })).toBe(32);
+  });
+});
