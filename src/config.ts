@@ -224,7 +224,11 @@ const GlobalEnv = z.object({
   ),
   ADMISSION: doc(
     z.enum(['on', 'off']).default('on'),
-    "`on`: a page is answered 503 `OVERLOADED` (`Retry-After: 1`), before any work, only while this process's event loop has a standing queue (CoDel: even the shortest wait over a fifth of `REQUEST_DEADLINE_MS` is over a tenth of it, a twentieth for anonymous pages, which go first); pages waiting on slow upstreams are never refused for being many, and page-cache hits, `/health`, `/ready` and `/metrics` never. Nothing to tune: the targets follow from `REQUEST_DEADLINE_MS`. `off`: nothing is shed at all, `MAX_IN_FLIGHT` and the late-start check included (benchmarks, comparisons)",
+    "`on`: a page is answered 503 `OVERLOADED` (`Retry-After: 1`), before any work, only while this process's event loop has a standing queue (CoDel: even the shortest wait over a fifth of `REQUEST_DEADLINE_MS` is over a tenth of it, a twentieth for anonymous pages, which go first), or past an in-flight limit learnt from that wait (AIMD: cut while the wait is past half its target and pages run past half their deadline, grown back while the loop has room); pages waiting on slow upstreams are never refused for being many, and page-cache hits, `/health`, `/ready` and `/metrics` never. Nothing to tune: the targets follow from `REQUEST_DEADLINE_MS`. `off`: nothing is shed at all, `MAX_IN_FLIGHT` and the late-start check included (benchmarks, comparisons)",
+  ),
+  HEAP_GROWTH_PERCENT: doc(
+    count(400).default(50),
+    "how far V8's old space may grow past what the last major collection kept, in percent, before the next one (`--heap-growing-percent`, set at start): `50` keeps the resident set near 1.5× the live heap, where V8's own choice lets it reach 4× under load (an RSS of 250–340 MB at 64 connections, against about 165 MB, for the same throughput: BENCHMARKS.md); `0`: V8's own choice",
   ),
   MAX_IN_FLIGHT: doc(
     count(100_000).default(1000),
@@ -513,6 +517,8 @@ const Env = GlobalEnv.extend({
         enabled: e.ADMISSION === 'on',
         maxInFlight: e.MAX_IN_FLIGHT,
       },
+      /** V8's old-space growth between major collections, in percent (0: V8's own). */
+      heapGrowthPercent: e.HEAP_GROWTH_PERCENT,
       /** After SIGTERM: how long `/ready` says 503 before the server stops accepting. */
       drainDelayMs: e.DRAIN_DELAY_MS,
       /** After SIGTERM: the longest in-flight requests may take before the process exits anyway. */

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
 import { pino } from 'pino';
 import { signToken } from './auth.js';
 import { buildServer } from './build-server.js';
@@ -19,6 +20,14 @@ const config = (() => {
     process.exit(1);
   }
 })();
+// V8 grows its old space up to 4× what survived the last major collection when
+// allocation is fast, as it is under load; pages die there (they outlive two
+// scavenges), so that growth is the resident set. A fixed factor keeps it near
+// what is live, for the same throughput (BENCHMARKS.md, issue 20). Set before
+// the heap has grown; V8 reads it at each collection.
+if (config.heapGrowthPercent > 0) {
+  setFlagsFromString(`--heap-growing-percent=${config.heapGrowthPercent}`);
+}
 // Structured JSON logs (pino), one object per line. Seam: pino's log methods take
 // (object, message) or (message, ...args), which our Logger's (...args) covers.
 const logger = pino({ level: config.logLevel }) as unknown as Logger;

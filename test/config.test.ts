@@ -188,6 +188,13 @@ describe('loadConfig', () => {
     );
   });
 
+  it("grows V8's old space by half past the live heap by default, V8's own choice at 0", () => {
+    expect(loadConfig({}).heapGrowthPercent).toBe(50);
+    expect(loadConfig({ HEAP_GROWTH_PERCENT: '0' }).heapGrowthPercent).toBe(0);
+    expect(errorOf({ HEAP_GROWTH_PERCENT: '-5' })).toMatch(/HEAP_GROWTH_PERCENT/);
+    expect(errorOf({ HEAP_GROWTH_PERCENT: 'lots' })).toMatch(/HEAP_GROWTH_PERCENT/);
+  });
+
   it('reads each service its own retry budget', () => {
     const config = loadConfig({
       PROMO_RETRY_BUDGET_PERCENT: '20',

@@ -28,7 +28,7 @@ const TOPICS: Array<{ title: string; about: string; pattern: RegExp }> = [
     title: 'Server and process',
     about: 'Listening, client sockets, shutdown, and what development mode turns on.',
     pattern:
-      /^(PORT|HOST|NODE_ENV|GRAPHIQL|INTROSPECTION|HEADERS_TIMEOUT_MS|REQUEST_TIMEOUT_MS|KEEP_ALIVE_TIMEOUT_MS|DRAIN_DELAY_MS|SHUTDOWN_TIMEOUT_MS)$/,
+      /^(PORT|HOST|NODE_ENV|GRAPHIQL|INTROSPECTION|HEADERS_TIMEOUT_MS|REQUEST_TIMEOUT_MS|KEEP_ALIVE_TIMEOUT_MS|DRAIN_DELAY_MS|SHUTDOWN_TIMEOUT_MS|HEAP_GROWTH_PERCENT)$/,
   },
   {
     title: 'Identity',
