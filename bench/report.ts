@@ -77,6 +77,8 @@ export function verdict(value: number, base: number, noise: number): string {
 
 const TARGETS = {
   anonymousCachedOverFloor: 4,
+  hitsOverCanned: 0.8,
+  halfLoadP99OverFloorMs: 10,
   uncachedOverFloor: 0.35,
   overApollo: 1.5,
   p50OverFloorMs: 2,
@@ -175,6 +177,7 @@ function renderComparisons(find: (name: string) => RowResult | undefined, noise:
   throughput('gateway against Apollo Server 5', ROW.gateway, ROW.apollo);
   throughput('gateway against Mercurius', ROW.gateway, ROW.mercurius);
   throughput('parallel against sequential', ROW.gateway, ROW.sequential);
+  throughput('single-threaded GC against the default', ROW.singleThreadedGc, ROW.gateway);
   throughput('adaptive admission (default) against a cap of 100', ROW.gateway, ROW.admission100);
   throughput('adaptive admission (default) against a cap of 64', ROW.gateway, ROW.admission64);
   if (lines.length === 0) return '';
@@ -210,6 +213,7 @@ function renderTargets(results: ScenarioResult[], run: RunInfo): string {
     const floorAnonymous = find(ROW.floorAnonymous);
     const gateway = find(ROW.gateway);
     const anonymous = find(ROW.anonymousCached);
+    const canned = find(ROW.canned);
     const apollo = find(ROW.apollo);
     // Throughput targets where the server's CPU is the limit; at 20 ms upstreams 16
     // connections are bound by latency (16 / 45 ms ≈ 350 pages/s for anyone).
@@ -221,6 +225,24 @@ function renderTargets(results: ScenarioResult[], run: RunInfo): string {
         where,
         `${r.toFixed(2)}×`,
         r >= TARGETS.anonymousCachedOverFloor,
+      );
+    }
+    if (anonymous && canned && cpuBound) {
+      const r = anonymous.peak[16] / canned.peak[16];
+      check(
+        `anonymous, page cache on ≥ ${TARGETS.hitsOverCanned}× the canned answer @16`,
+        where,
+        `${r.toFixed(2)}×`,
+        r >= TARGETS.hitsOverCanned,
+      );
+    }
+    if (gateway && floor) {
+      const p99 = gateway.light.p99 - floor.light.p99;
+      check(
+        `half load: gateway p99 ≤ the floor's + ${TARGETS.halfLoadP99OverFloorMs} ms`,
+        where,
+        `${signed(p99)} ms`,
+        p99 <= TARGETS.halfLoadP99OverFloorMs,
       );
     }
     if (anonymous && floorAnonymous) {

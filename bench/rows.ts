@@ -11,6 +11,8 @@ export type ServerSpec = {
   env?: Record<string, string>;
   /** Started with `REDIS_URL` pointing at the benchmark's own redis-server. */
   redis?: boolean;
+  /** Node flags of this server alone (a lever's row). */
+  nodeFlags?: string[];
 };
 
 export type RowSpec = {
@@ -23,6 +25,8 @@ export type RowSpec = {
 
 export const SERVERS: ServerSpec[] = [
   { key: 'floor', script: 'bench/servers/floor.js' },
+  // Handed the bytes and headers of a page-cache hit of `gateway-cached` (homepage.ts).
+  { key: 'canned', script: 'bench/servers/canned.js' },
   { key: 'gateway', script: 'src/main.js', env: UNCACHED_ENV },
   // The same gateway again: the A/A pair whose spread is the run's noise floor.
   { key: 'gateway-copy', script: 'src/main.js', env: UNCACHED_ENV },
@@ -36,6 +40,15 @@ export const SERVERS: ServerSpec[] = [
   // work in flight (it crashed under unbounded overload before issue 12).
   // Levers: fixed in-flight caps on top of adaptive admission (issue 17; the
   // full sweep, with ADMISSION=off, is bench/admission.ts).
+  // Lever: V8's garbage collector on the main thread only. Its concurrent marking
+  // otherwise shares the server's one core with the main thread for 50-70 ms a
+  // cycle (BENCHMARKS.md, issue 20).
+  {
+    key: 'gateway-single-threaded-gc',
+    script: 'src/main.js',
+    env: UNCACHED_ENV,
+    nodeFlags: ['--single-threaded-gc'],
+  },
   {
     key: 'gateway-admission-100',
     script: 'src/main.js',
@@ -52,6 +65,7 @@ export const SERVERS: ServerSpec[] = [
 export const ROW = {
   floor: 'floor',
   floorAnonymous: 'floor, anonymous',
+  canned: 'canned answer',
   gateway: 'gateway',
   copy: 'gateway (A/A copy)',
   cached: 'gateway, caches on',
@@ -61,6 +75,7 @@ export const ROW = {
   apollo: 'Apollo Server 5',
   mercurius: 'Mercurius + graphql-jit',
   sequential: 'gateway, sequential',
+  singleThreadedGc: 'gateway, single-threaded GC',
   admission100: 'gateway, MAX_IN_FLIGHT=100',
   admission64: 'gateway, MAX_IN_FLIGHT=64',
 } as const;
@@ -78,6 +93,13 @@ export const ROWS: RowSpec[] = [
     server: 'floor',
     viewer: 'anonymous',
     about: 'the same floor asked for the anonymous page (popular picks, no token to verify)',
+  },
+  {
+    name: ROW.canned,
+    server: 'canned',
+    viewer: 'anonymous',
+    about:
+      "node:http writing the bytes and headers of the gateway's page-cache hit (bench/servers/canned.ts): what this machine allows a hit",
   },
   {
     name: ROW.gateway,
@@ -134,6 +156,12 @@ export const ROWS: RowSpec[] = [
     server: 'sequential',
     viewer: 'signed-in',
     about: 'the gateway with Homepage.recommendations waiting for Homepage.promo',
+  },
+  {
+    name: ROW.singleThreadedGc,
+    server: 'gateway-single-threaded-gc',
+    viewer: 'signed-in',
+    about: 'lever: `gateway` started with `node --single-threaded-gc` (no GC helper threads)',
   },
   {
     name: ROW.admission100,

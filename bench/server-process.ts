@@ -41,7 +41,11 @@ export async function startServer(spec: ServerSpec, options: StartOptions): Prom
   if (spec.redis && !options.redisUrl) throw new BrokenRun(`${spec.key} needs Redis`);
   const child = spawnPinned(
     options.core,
-    [...(options.nodeFlags ?? []), new URL(spec.script, options.build).pathname],
+    [
+      ...(spec.nodeFlags ?? []),
+      ...(options.nodeFlags ?? []),
+      new URL(spec.script, options.build).pathname,
+    ],
     {
       quiet: true,
       env: {
