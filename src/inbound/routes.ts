@@ -73,6 +73,9 @@ export function routeOf(url: string | undefined, table: RouteTable = ROUTES): Ro
   const path = queryAt === -1 ? target : target.slice(0, queryAt);
   const entry = Object.hasOwn(table, path) ? table[path] : undefined;
   if (entry === undefined) return undefined;
+  // The common request, a table path exactly and no query: already what URL
+  // parsing would give (the table's paths are normalised), so nothing is parsed.
+  if (target === path) return exactRoute(entry, path);
   let parsed: URL;
   try {
     parsed = new URL(target, BASE);
@@ -83,6 +86,16 @@ export function routeOf(url: string | undefined, table: RouteTable = ROUTES): Ro
   if (parsed.pathname !== path) return undefined;
   const query = entry.readsQuery ? parsed.searchParams.toString() : '';
   return { ...entry, path, target: query === '' ? path : `${path}?${query}` };
+}
+
+/** One frozen `Routed` per table entry and path, for requests with no query. */
+const exact = new WeakMap<RouteEntry, Map<string, Routed>>();
+function exactRoute(entry: RouteEntry, path: string): Routed {
+  let byPath = exact.get(entry);
+  if (!byPath) exact.set(entry, (byPath = new Map()));
+  let routed = byPath.get(path);
+  if (!routed) byPath.set(path, (routed = Object.freeze({ ...entry, path, target: path })));
+  return routed;
 }
 
 const routes = new WeakMap<IncomingMessage, Routed>();

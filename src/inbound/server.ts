@@ -117,12 +117,22 @@ function refuse(res: ServerResponse, status: number, code: 'NOT_FOUND' | 'BAD_RE
   res.end(body);
 }
 
+/** Host headers already checked: clients send a handful, so each is parsed once. */
+const checkedHosts = new Map<string, boolean>();
+
 /** A Host header yoga can build a URL from (absent is fine: yoga then uses its own). */
 function isHost(host: string | undefined): boolean {
   if (host === undefined) return true;
+  const known = checkedHosts.get(host);
+  if (known !== undefined) return known;
+  let valid: boolean;
   try {
-    return new URL(`http://${host}/`).pathname === '/';
+    valid = new URL(`http://${host}/`).pathname === '/';
   } catch {
-    return false;
+    valid = false;
   }
+  // Bounded: a client inventing hosts gets them parsed each time, nothing kept.
+  if (checkedHosts.size >= 64) checkedHosts.clear();
+  checkedHosts.set(host, valid);
+  return valid;
 }
