@@ -218,8 +218,6 @@ export function createPageCache({
     if (req.headers.accept?.includes('text/html')) return false;
     // Pages only, by the route the server gave the request (routes.ts).
     if (routeName(req) !== 'graphql') return false;
-    const url = requestUrl(req, path);
-    if (url === undefined) return false;
     // The body limit applies before the cache: a body over it, or of unknown
     // size, is left to yoga, which refuses it (413, 411), hit or not.
     const declared = Number(req.headers['content-length'] ?? (method === 'GET' ? 0 : Number.NaN));
@@ -227,10 +225,11 @@ export function createPageCache({
 
     const body = method === 'POST' ? await readRequestBody(req, maxBodyBytes) : null;
     const key = pageKey({ method, url: path, headers: req.headers, body }, forwardHeaders);
-    // Only a stale page or a miss needs it: not built for a hit.
+    // Only a stale page or a miss needs it: not built for a hit. The server
+    // checked the Host before any step ran (server.ts), so it makes a URL.
     const replay = (): Replay => ({
       method,
-      url: url.href,
+      url: requestUrl(req, path),
       headers: keyHeaders(req.headers, forwardHeaders),
       body,
     });
@@ -248,13 +247,14 @@ export function createPageCache({
     metrics.lookup('miss');
     const refused = admit(req, res);
     if (refused !== false) return refused;
-    const request = new gateway.fetchAPI.Request(url.href, {
+    const replayed = replay();
+    const request = new gateway.fetchAPI.Request(replayed.url, {
       method,
       headers: requestHeaders(req),
       body: asBody(body),
       signal: clientGone(res),
     });
-    const { response, page } = await run(key, request, replay());
+    const { response, page } = await run(key, request, replayed);
     // Run through yoga: its request log has this one already.
     if (page) {
       send(req, res, page, 'miss', response);
@@ -273,13 +273,9 @@ export function createPageCache({
 
 // Private helpers.
 
-/** The request's URL, or `undefined` when its Host makes none (yoga will refuse it). */
-function requestUrl(req: IncomingMessage, path: string): URL | undefined {
-  try {
-    return new URL(path, `http://${req.headers.host ?? 'localhost'}`);
-  } catch {
-    return undefined;
-  }
+/** The request's URL, as yoga builds it (a Host that makes none was refused by the server). */
+function requestUrl(req: IncomingMessage, path: string): string {
+  return new URL(path, `http://${req.headers.host ?? 'localhost'}`).href;
 }
 
 /** A Buffer as a fetch body (Node's Buffer types its memory as possibly shared; ours never is). */
