@@ -33,11 +33,12 @@ import {
   compileBench,
   firstMessage,
   pageRequest,
+  runPhase,
   spawnPinned,
   UNCACHED_ENV,
+  type LoadPhase,
   type LoadReport,
   type OverloadReport,
-  type ToLoadgen,
   type ToUpstreams,
 } from './lib.js';
 import type { ServerSpec } from './rows.js';
@@ -205,22 +206,15 @@ try {
     }
   }
 
-  async function measure<T>(key: string, phase: Exclude<ToLoadgen, { type: 'target' }>) {
+  async function measure<T>(key: string, phase: LoadPhase) {
     const server = serverOf(key);
     const shedBefore = await shedCount(server);
     const { result: report, rssPeakMb } = await withRssPeak(server, () => burst<T>(key, phase));
     return { report, shed: (await shedCount(server)) - shedBefore, rssMb: rssPeakMb };
   }
 
-  async function burst<T>(key: string, phase: Exclude<ToLoadgen, { type: 'target' }>) {
-    await ask(loadgen, {
-      type: 'target',
-      origin: serverOf(key).origin,
-      path: '/graphql',
-      ...request,
-    } satisfies ToLoadgen);
-    await sleep(100);
-    return ask<T>(loadgen, phase);
+  function burst<T>(key: string, phase: LoadPhase) {
+    return runPhase<T>(loadgen, serverOf(key).origin, request, phase);
   }
 } catch (error) {
   if (!(error instanceof BrokenRun)) throw error;

@@ -43,12 +43,13 @@ import {
   pageRequest,
   percentile,
   PINNING,
+  runPhase,
   spawnPinned,
+  type LoadPhase,
   type LoadReport,
   type OverloadPlan,
   type OverloadReport,
   type PageRequest,
-  type ToLoadgen,
   type ToUpstreams,
   type UpstreamStats,
   type Viewer,
@@ -94,7 +95,6 @@ const OVERLOAD_TIMEOUT_MS = 10_000;
 const REQUEST_DEADLINE_MS = loadConfig({ JWT_SECRET: BENCH_SECRET }).requestDeadlineMs;
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const ONLY = process.env.BENCH_ONLY?.split(',');
-const SETTLE_MS = 100;
 
 export type Scenario = { name: string; latencyMs: PerService<number>; overload: boolean };
 const ALL_SCENARIOS: (Scenario & { byDefault: boolean })[] = [
@@ -391,18 +391,8 @@ try {
     return out;
   }
 
-  async function burst<T = LoadReport>(
-    row: RowSpec,
-    phase: Exclude<ToLoadgen, { type: 'target' }>,
-  ): Promise<T> {
-    await ask(loadgen, {
-      type: 'target',
-      origin: serverOf(row).origin,
-      path: '/graphql',
-      ...requests[row.viewer],
-    } satisfies ToLoadgen);
-    await sleep(SETTLE_MS);
-    return ask<T>(loadgen, phase);
+  function burst<T = LoadReport>(row: RowSpec, phase: LoadPhase): Promise<T> {
+    return runPhase<T>(loadgen, serverOf(row).origin, requests[row.viewer], phase);
   }
 } catch (error) {
   if (!(error instanceof BrokenRun)) throw error;

@@ -2,6 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { signToken } from '../src/auth.js';
 import type { PerService } from '../src/upstreams/services.js';
 
@@ -189,6 +190,24 @@ export function spawnPinned(
     stdio: ['ignore', options.quiet ? 'ignore' : 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, ...options.env },
   });
+}
+
+/** A load phase: anything the generator runs but `target`. */
+export type LoadPhase = Exclude<ToLoadgen, { type: 'target' }>;
+
+/**
+ * Points the load generator at `origin` (the page as `request`), gives the
+ * server 100 ms to settle, then runs `phase`: the generator's report.
+ */
+export async function runPhase<T = LoadReport>(
+  loadgen: ChildProcess,
+  origin: string,
+  request: PageRequest,
+  phase: LoadPhase,
+): Promise<T> {
+  await ask(loadgen, { type: 'target', origin, path: '/graphql', ...request } satisfies ToLoadgen);
+  await sleep(100);
+  return ask<T>(loadgen, phase);
 }
 
 /** Sends `message` and resolves to the child's next message. */
