@@ -36,10 +36,6 @@ export const SERVERS: ServerSpec[] = [
   { key: 'apollo', script: 'bench/servers/apollo.js', env: UNCACHED_ENV },
   { key: 'mercurius', script: 'bench/servers/mercurius.js', env: UNCACHED_ENV },
   { key: 'sequential', script: 'bench/servers/sequential.js', env: UNCACHED_ENV },
-  // Lever: a smaller V8 heap. Safe to try now that admission control bounds the
-  // work in flight (it crashed under unbounded overload before issue 12).
-  // Levers: fixed in-flight caps on top of adaptive admission (issue 17; the
-  // full sweep, with ADMISSION=off, is bench/admission.ts).
   // Lever: V8's garbage collector on the main thread only. Its concurrent marking
   // otherwise shares the server's one core with the main thread for 50-70 ms a
   // cycle (BENCHMARKS.md, issue 20).
@@ -49,6 +45,8 @@ export const SERVERS: ServerSpec[] = [
     env: UNCACHED_ENV,
     nodeFlags: ['--single-threaded-gc'],
   },
+  // Levers: fixed in-flight caps on top of adaptive admission (issue 17; the
+  // full sweep, with ADMISSION=off, is bench/admission.ts).
   {
     key: 'gateway-admission-100',
     script: 'src/main.js',
