@@ -101,14 +101,16 @@ export function pageKey(
   { method, url, headers, body }: KeyedRequest,
   forwarded: readonly string[] = [],
 ): string {
-  const hash = createHash('sha256');
-  hash.update(`${method} ${url}\n`);
-  for (const name of VALUE_HEADERS) hash.update(`${name}:${headerText(headers[name])}\n`);
-  for (const name of PRESENCE_HEADERS) hash.update(`${name}:${headers[name] !== undefined}\n`);
+  // One string, then the body: each `update` is a call into C++, and a hit is
+  // short enough for a dozen of them to show.
+  let text = `${method} ${url}\n`;
+  for (const name of VALUE_HEADERS) text += `${name}:${headerText(headers[name])}\n`;
+  for (const name of PRESENCE_HEADERS) text += `${name}:${headers[name] !== undefined}\n`;
   if (forwarded.length > 0) {
     const values = forwardedHeaders(forwarded, headers);
-    for (const name of forwarded) hash.update(`forwarded ${name}:${values[name] ?? ''}\n`);
+    for (const name of forwarded) text += `forwarded ${name}:${values[name] ?? ''}\n`;
   }
+  const hash = createHash('sha256').update(text);
   if (body !== null) hash.update(body);
   return hash.digest('base64url');
 }
