@@ -20,22 +20,25 @@ function limitUnderTest({ ceiling = 1000, floor = 8 } = {}) {
     limit,
     /**
      * One interval passes with `inFlight` requests at its decisions, some
-     * refused, and ten answered, all late or all in time (default: late).
+     * refused, and `answered` answered (default 100: the pace drains any
+     * queue here within 500 ms), all late or all in time (default: late).
      */
     interval({
       inFlight,
       wait,
       refused = false,
       late = true,
+      answered = 100,
     }: {
       inFlight: number;
       wait: number;
       refused?: boolean;
       late?: boolean;
+      answered?: number;
     }) {
       waitMs = wait;
       limit.record(inFlight, refused);
-      for (let i = 0; i < 10; i++) limit.finished(late ? 600 : 100);
+      for (let i = 0; i < answered; i++) limit.finished(late ? 600 : 100);
       at += 100;
       return limit.current(inFlight);
     },
@@ -53,6 +56,12 @@ describe('the adaptive concurrency limit', () => {
   it('cuts to what was in flight, in proportion to how far past its aim the wait is', () => {
     const { interval } = limitUnderTest();
     expect(interval({ inFlight: 200, wait: 80 })).toBe(125); // 200 × 50/80
+  });
+
+  it('cuts to no more than the process answers within the late mark at its present pace', () => {
+    const { interval } = limitUnderTest();
+    // 20 answered in 100 ms: 100 drain within 500 ms; past the aim by 2×, half of that.
+    expect(interval({ inFlight: 400, wait: 100, answered: 20 })).toBe(50);
   });
 
   it('cuts by a tenth at least and by half at most', () => {
@@ -78,14 +87,11 @@ describe('the adaptive concurrency limit', () => {
 
   it('is cut when more than one page in twenty runs late', () => {
     const { limit, interval } = limitUnderTest();
-    // With the ten in time each interval brings: 1 late of 30, then 2 of 30.
-    limit.finished(600);
-    for (let i = 0; i < 19; i++) limit.finished(100);
-    expect(interval({ inFlight: 200, wait: 100, late: false })).toBe(1000);
-    limit.finished(600);
-    limit.finished(600);
-    for (let i = 0; i < 18; i++) limit.finished(100);
-    expect(interval({ inFlight: 200, wait: 100, late: false })).toBe(100);
+    // With the hundred in time each interval brings: 5 late of 100, then 6 of 100.
+    for (let i = 0; i < 5; i++) limit.finished(600);
+    expect(interval({ inFlight: 200, wait: 100, late: false, answered: 95 })).toBe(1000);
+    for (let i = 0; i < 6; i++) limit.finished(600);
+    expect(interval({ inFlight: 200, wait: 100, late: false, answered: 94 })).toBe(100);
   });
 
   it('never goes below its floor', () => {

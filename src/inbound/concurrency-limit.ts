@@ -61,8 +61,9 @@ export type ConcurrencyLimit = {
  * price of a few header writes each.
  *
  * AIMD, as TCP and concurrency-limits' AIMD limit: past the aim, the limit is
- * cut to what was in flight, in proportion to how far past (by half at most,
- * by a tenth at least), then held for the reading's window; under the aim, it
+ * cut to what was in flight (and to no more than the process answers within
+ * `lateMs` at its present pace), in proportion to how far past (by half at
+ * most, by a tenth at least), then held for the reading's window; under the aim, it
  * grows by a tenth while it refuses requests, and doubles while the wait is
  * under half the aim (the process has CPU to spare), back to the ceiling.
  *
@@ -93,7 +94,8 @@ export function createConcurrencyLimit({
   let late = 0;
 
   const adjust = (at: number, inFlight: number) => {
-    if (at - intervalStart < intervalMs) return;
+    const elapsedMs = at - intervalStart;
+    if (elapsedMs < intervalMs) return;
     intervalStart = at;
     peak = Math.max(peak, inFlight);
     const waitMs = readWaitMs();
@@ -101,7 +103,11 @@ export function createConcurrencyLimit({
     if (waitMs > aimMs) {
       if (runningLate && at >= holdUntil) {
         const by = Math.min(0.9, Math.max(0.5, aimMs / waitMs));
-        limit = Math.max(floor, Math.floor(Math.min(limit, peak) * by));
+        // Little's law: no more in flight than the process answers within
+        // `lateMs` at the pace of this interval, so that a spike's queue is cut
+        // to size in one step rather than halved once per hold.
+        const drainable = (answered * lateMs) / elapsedMs;
+        limit = Math.max(floor, Math.floor(Math.min(limit, peak, drainable) * by));
         holdUntil = at + holdMs;
       }
     } else if (waitMs <= aimMs / 2) {
