@@ -30,14 +30,13 @@ if (config.heapGrowthPercent > 0) {
 }
 // Structured JSON logs (pino), one object per line. Seam: pino's log methods take
 // (object, message) or (message, ...args), which our Logger's (...args) covers.
-// Asynchronous, buffered writes (sonic-boom, pino's "asynchronous logging"):
-// lines gather up to 4 KiB and leave in one write(2), and a buffer that has not
-// filled leaves within 100 ms, so a quiet replica's lines are not held back.
-// One write per request line cost a tenth of a page-cache hit (BENCHMARKS.md,
-// issue 20). pino flushes what is pending when the process exits.
+// Asynchronous writes (sonic-boom, `sync: false`, no minimum length): a line
+// goes out at once when the process is idle, and lines logged while a write is
+// under way leave together, instead of one blocking write(2) per request line.
+// pino flushes what is pending when the process exits.
 const logger = pino(
   { level: config.logLevel },
-  pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 100 }),
+  pino.destination({ dest: 1, sync: false }),
 ) as unknown as Logger;
 
 let demo: DemoServices | undefined;
