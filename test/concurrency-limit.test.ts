@@ -6,9 +6,11 @@ import { createConcurrencyLimit } from '../src/inbound/concurrency-limit.js';
 function limitUnderTest({ ceiling = 1000, floor = 8 } = {}) {
   let at = 0;
   let waitMs = 0;
+  let busyShare = 0;
   const limit = createConcurrencyLimit({
     aimMs: 50,
     readWaitMs: () => waitMs,
+    readBusy: () => busyShare,
     ceiling,
     intervalMs: 100,
     holdMs: 300,
@@ -29,14 +31,18 @@ function limitUnderTest({ ceiling = 1000, floor = 8 } = {}) {
       refused = false,
       late = true,
       answered = 100,
+      busy = 0,
     }: {
       inFlight: number;
       wait: number;
       refused?: boolean;
       late?: boolean;
       answered?: number;
+      /** The share of the interval the loop was at work. */
+      busy?: number;
     }) {
       waitMs = wait;
+      busyShare = busy;
       limit.record(inFlight, refused);
       for (let i = 0; i < answered; i++) limit.finished(late ? 600 : 100);
       at += 100;
@@ -62,6 +68,30 @@ describe('the adaptive concurrency limit', () => {
     const { interval } = limitUnderTest();
     // 20 answered in 100 ms: 100 drain within 500 ms; past the aim by 2×, half of that.
     expect(interval({ inFlight: 400, wait: 100, answered: 20 })).toBe(50);
+  });
+
+  it('is cut by a tenth when the loop had no idle moment and pages run late, the wait under its aim', () => {
+    const { interval } = limitUnderTest();
+    expect(interval({ inFlight: 200, wait: 10, busy: 0.99 })).toBe(180);
+  });
+
+  it('is not cut for a loop with no idle moment while pages finish in time, nor doubled', () => {
+    const { interval } = limitUnderTest();
+    expect(interval({ inFlight: 200, wait: 10, busy: 0.99, late: false })).toBe(1000);
+    const cut = limitUnderTest();
+    expect(cut.interval({ inFlight: 200, wait: 100 })).toBe(100);
+    for (let i = 0; i < 5; i++) {
+      expect(cut.interval({ inFlight: 100, wait: 10, busy: 0.99, late: false })).toBe(100);
+    }
+    // Refusing, with the loop still at work: a tenth more, not twice as many.
+    expect(cut.interval({ inFlight: 100, wait: 10, busy: 0.99, late: false, refused: true })).toBe(
+      110,
+    );
+  });
+
+  it('is not cut for late pages while the loop has idle moments and no standing wait (slow upstreams)', () => {
+    const { interval } = limitUnderTest();
+    for (let i = 0; i < 5; i++) expect(interval({ inFlight: 900, wait: 2, busy: 0.6 })).toBe(1000);
   });
 
   it('cuts by a tenth at least and by half at most', () => {

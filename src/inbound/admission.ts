@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorBody } from '../errors/vocabulary.js';
 import type { AdmissionMetrics } from '../observability/metrics.js';
@@ -113,6 +114,7 @@ export function createAdmission({
     createConcurrencyLimit({
       aimMs: targetMs / 2,
       readWaitMs: standingWaitMs,
+      readBusy: loopBusy(),
       ceiling: maxInFlight > 0 ? maxInFlight : Number.POSITIVE_INFINITY,
       intervalMs: requestDeadlineMs / 15,
       holdMs: requestDeadlineMs / 5,
@@ -209,4 +211,18 @@ function bodyPending(req: IncomingMessage): boolean {
   return req.headers['content-length'] !== undefined
     ? req.headers['content-length'] !== '0'
     : req.headers['transfer-encoding'] !== undefined;
+}
+
+/**
+ * A reader of the event loop's utilisation (Node's `eventLoopUtilization`: the
+ * share of time the loop spent outside waiting for I/O) since its last reading.
+ */
+function loopBusy(): () => number {
+  let last = performance.eventLoopUtilization();
+  return () => {
+    const now = performance.eventLoopUtilization();
+    const { utilization } = performance.eventLoopUtilization(now, last);
+    last = now;
+    return utilization;
+  };
 }

@@ -4,6 +4,11 @@ export type ConcurrencyLimitOptions = {
   aimMs: number;
   /** The process's standing wait now, in ms (admission's reading). */
   readWaitMs: () => number;
+  /**
+   * The share of the time since the last call that the event loop spent
+   * working, 0 to 1 (Node's event loop utilisation). Default: never busy.
+   */
+  readBusy?: () => number;
   /** The highest the limit goes: MAX_IN_FLIGHT, or `Infinity` for none. */
   ceiling: number;
   /** How often the limit is adjusted, in ms. */
@@ -22,6 +27,8 @@ export type ConcurrencyLimitOptions = {
   lateMs: number;
   /** Default 0.05. */
   lateShare?: number;
+  /** From this share of the loop's time at work, the process has no CPU to spare. Default 0.95. */
+  busyMark?: number;
   /** The lowest the limit goes. Default 8. */
   floor?: number;
   /** Clock in ms; tests may drive it. Default `performance.now`. */
@@ -76,6 +83,8 @@ export type ConcurrencyLimit = {
 export function createConcurrencyLimit({
   aimMs,
   readWaitMs,
+  readBusy = () => 0,
+  busyMark = 0.95,
   ceiling,
   intervalMs,
   holdMs,
@@ -99,9 +108,16 @@ export function createConcurrencyLimit({
     intervalStart = at;
     peak = Math.max(peak, inFlight);
     const waitMs = readWaitMs();
+    // Saturated: work waits for the loop past the aim, or the loop had no
+    // idle moment left. The second is what a spike of two or three times the
+    // peak looks like: each turn stays short, so the wait can stay under its
+    // aim, but with hundreds of pages sharing the turns each page needs many
+    // of them, and all finish late.
+    const busy = readBusy() >= busyMark;
+    const saturated = waitMs > aimMs || busy;
     const runningLate = late > answered * lateShare;
-    if (waitMs > aimMs) {
-      if (runningLate && at >= holdUntil) {
+    if (saturated && runningLate) {
+      if (at >= holdUntil) {
         const by = Math.min(0.9, Math.max(0.5, aimMs / waitMs));
         // Little's law: no more in flight than the process answers within
         // `lateMs` at the pace of this interval, so that a spike's queue is cut
@@ -110,7 +126,9 @@ export function createConcurrencyLimit({
         limit = Math.max(floor, Math.floor(Math.min(limit, peak, drainable) * by));
         holdUntil = at + holdMs;
       }
-    } else if (waitMs <= aimMs / 2) {
+    } else if (waitMs > aimMs) {
+      // A busy loop whose pages still finish in time: at full use, not overloaded.
+    } else if (waitMs <= aimMs / 2 && !busy) {
       limit = Math.min(ceiling, Math.max(limit, floor) * 2);
     } else if (bound) {
       limit = Math.min(ceiling, Math.max(limit + 1, Math.floor(limit * 1.1)));
