@@ -67,12 +67,14 @@ export type ConcurrencyLimit = {
  * so admitted pages keep their pace while the rest are refused at once, for the
  * price of a few header writes each.
  *
- * AIMD, as TCP and concurrency-limits' AIMD limit: past the aim, the limit is
+ * AIMD, as TCP and concurrency-limits' AIMD limit: while the process is
+ * saturated (the wait past the aim, or a loop with no idle moment), the limit is
  * cut to what was in flight (and to no more than the process answers within
- * `lateMs` at its present pace), in proportion to how far past (by half at
- * most, by a tenth at least), then held for the reading's window; under the aim, it
- * grows by a tenth while it refuses requests, and doubles while the wait is
- * under half the aim (the process has CPU to spare), back to the ceiling.
+ * `lateMs` at its present pace), in proportion to how far past the aim (by half
+ * at most, by a tenth at least), then held for the reading's window; under the
+ * aim, it grows by a tenth while it refuses requests, and doubles while the wait
+ * is under half the aim and the loop has idle moments (CPU to spare), back to
+ * the ceiling.
  *
  * A cut also needs pages running late (more than `lateShare` of those answered
  * over the interval took over `lateMs`): a busy loop whose pages still finish
