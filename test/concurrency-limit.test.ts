@@ -89,6 +89,17 @@ describe('the adaptive concurrency limit', () => {
     );
   });
 
+  it('is cut before any page is answered late, once what is in flight would take past the late mark at the present pace', () => {
+    const { interval } = limitUnderTest();
+    // 400 in flight, 50 answered per 100 ms: 800 ms to answer them all.
+    expect(interval({ inFlight: 400, wait: 10, busy: 0.99, late: false, answered: 50 })).toBe(225);
+    // The same queue with idle moments in the loop: pages waiting on upstreams.
+    const idle = limitUnderTest();
+    expect(idle.interval({ inFlight: 400, wait: 10, busy: 0.6, late: false, answered: 50 })).toBe(
+      1000,
+    );
+  });
+
   it('is not cut for late pages while the loop has idle moments and no standing wait (slow upstreams)', () => {
     const { interval } = limitUnderTest();
     for (let i = 0; i < 5; i++) expect(interval({ inFlight: 900, wait: 2, busy: 0.6 })).toBe(1000);

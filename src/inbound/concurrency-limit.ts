@@ -117,7 +117,13 @@ export function createConcurrencyLimit({
     // of them, and all finish late.
     const busy = readBusy() >= busyMark;
     const saturated = waitMs > aimMs || busy;
-    const runningLate = late > answered * lateShare;
+    // Pages show lateness once answered, half a deadline after a spike began.
+    // The queue in hand shows it sooner (Little's law): what is in flight takes
+    // this long to be answered at the interval's pace. Read only from a pace of
+    // `floor` pages or more, and it cuts only a saturated process, whose pages
+    // wait for the CPU, not for upstreams.
+    const drainMs = answered >= floor ? (inFlight * elapsedMs) / answered : 0;
+    const runningLate = late > answered * lateShare || drainMs > lateMs;
     if (saturated && runningLate) {
       if (at >= holdUntil) {
         const by = Math.min(0.9, Math.max(0.5, aimMs / waitMs));
