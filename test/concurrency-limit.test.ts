@@ -70,9 +70,16 @@ describe('the adaptive concurrency limit', () => {
     expect(interval({ inFlight: 400, wait: 100, answered: 20 })).toBe(50);
   });
 
-  it('is cut by a tenth when the loop had no idle moment and pages run late, the wait under its aim', () => {
+  it('is cut by a tenth when the loop had no idle moment, what is in flight grew two intervals running and pages run late, the wait under its aim', () => {
     const { interval } = limitUnderTest();
+    expect(interval({ inFlight: 100, wait: 10, busy: 0.99 })).toBe(1000);
     expect(interval({ inFlight: 200, wait: 10, busy: 0.99 })).toBe(180);
+  });
+
+  it('is not cut for a loop with no idle moment while what is in flight holds steady, as a closed loop of clients at full use', () => {
+    const { interval } = limitUnderTest();
+    for (let i = 0; i < 5; i++)
+      expect(interval({ inFlight: 256, wait: 10, busy: 0.99 })).toBe(1000);
   });
 
   it('is not cut for a loop with no idle moment while pages finish in time, nor doubled', () => {
@@ -91,13 +98,16 @@ describe('the adaptive concurrency limit', () => {
 
   it('is cut before any page is answered late, once what is in flight would take past the late mark at the present pace', () => {
     const { interval } = limitUnderTest();
-    // 400 in flight, 50 answered per 100 ms: 800 ms to answer them all.
+    // A queue growing, then 400 in flight at 50 answered per 100 ms: 800 ms to answer them all.
+    expect(interval({ inFlight: 200, wait: 10, busy: 0.99, late: false, answered: 50 })).toBe(1000);
     expect(interval({ inFlight: 400, wait: 10, busy: 0.99, late: false, answered: 50 })).toBe(225);
     // The same queue with idle moments in the loop: pages waiting on upstreams.
     const idle = limitUnderTest();
-    expect(idle.interval({ inFlight: 400, wait: 10, busy: 0.6, late: false, answered: 50 })).toBe(
-      1000,
-    );
+    for (const inFlight of [200, 400]) {
+      expect(idle.interval({ inFlight, wait: 10, busy: 0.6, late: false, answered: 50 })).toBe(
+        1000,
+      );
+    }
   });
 
   it('is not cut for late pages while the loop has idle moments and no standing wait (slow upstreams)', () => {

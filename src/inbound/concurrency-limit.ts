@@ -103,6 +103,9 @@ export function createConcurrencyLimit({
   let bound = false;
   let answered = 0;
   let late = 0;
+  // In flight at the last interval's end, and for how many intervals running it grew.
+  let lastInFlight = 0;
+  let growing = 0;
 
   const adjust = (at: number, inFlight: number) => {
     const elapsedMs = at - intervalStart;
@@ -116,7 +119,12 @@ export function createConcurrencyLimit({
     // aim, but with hundreds of pages sharing the turns each page needs many
     // of them, and all finish late.
     const busy = readBusy() >= busyMark;
-    const saturated = waitMs > aimMs || busy;
+    // A loop with no idle moment is saturated only while what is in flight keeps
+    // growing, two intervals running: that is an open queue. A closed loop of
+    // clients at full use fills once, then holds steady, and is left alone.
+    growing = inFlight > lastInFlight + Math.max(floor, lastInFlight / 10) ? growing + 1 : 0;
+    lastInFlight = inFlight;
+    const saturated = waitMs > aimMs || (busy && growing >= 2);
     // Pages show lateness once answered, half a deadline after a spike began.
     // The queue in hand shows it sooner (Little's law): what is in flight takes
     // this long to be answered at the interval's pace. Read only from a pace of
