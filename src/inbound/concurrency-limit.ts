@@ -68,17 +68,18 @@ export type ConcurrencyLimit = {
  * price of a few header writes each.
  *
  * AIMD, as TCP and concurrency-limits' AIMD limit: while the process is
- * saturated (the wait past the aim, or a loop with no idle moment), the limit is
- * cut to what was in flight (and to no more than the process answers within
- * `lateMs` at its present pace), in proportion to how far past the aim (by half
- * at most, by a tenth at least), then held for the reading's window; under the
- * aim, it grows by a tenth while it refuses requests, and doubles while the wait
- * is under half the aim and the loop has idle moments (CPU to spare), back to
- * the ceiling.
+ * saturated (the wait past the aim, or a loop with no idle moment while what is
+ * in flight keeps growing), the limit is cut to what was in flight (and to no
+ * more than the process answers within `lateMs` at its present pace), in
+ * proportion to how far past the aim (by half at most, by a tenth at least),
+ * then held for the reading's window; under the aim, it grows by a tenth while
+ * it refuses requests, and doubles while the wait is under half the aim and the
+ * loop has idle moments (CPU to spare), back to the ceiling.
  *
  * A cut also needs pages running late (more than `lateShare` of those answered
- * over the interval took over `lateMs`): a busy loop whose pages still finish
- * well inside their deadline is a process at full use, not an overloaded one,
+ * over the interval took over `lateMs`, or what is in flight would take longer
+ * than `lateMs` to be answered at the interval's pace): a busy loop whose pages
+ * still finish well inside their deadline is a process at full use, not an overloaded one,
  * and refusing pages there would only turn clients away. Lateness alone never
  * cuts: pages late for a slow upstream wait on nothing here.
  */
