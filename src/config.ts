@@ -224,7 +224,7 @@ const GlobalEnv = z.object({
   ),
   ADMISSION: doc(
     z.enum(['on', 'off']).default('on'),
-    "`on`: a page is answered 503 `OVERLOADED` (`Retry-After: 1`), before any work, only while this process's event loop has a standing queue (CoDel: even the shortest wait over a fifth of `REQUEST_DEADLINE_MS` is over a tenth of it, a twentieth for anonymous pages, which go first), or past an in-flight limit learnt from that wait (AIMD: cut while the wait is past half its target and pages run past half their deadline, grown back while the loop has room); pages waiting on slow upstreams are never refused for being many, and page-cache hits, `/health`, `/ready` and `/metrics` never. Nothing to tune: the targets follow from `REQUEST_DEADLINE_MS`. `off`: nothing is shed at all, `MAX_IN_FLIGHT` and the late-start check included (benchmarks, comparisons)",
+    "`on`: a page is answered 503 `OVERLOADED` (`Retry-After: 1`), before any work, only while this process's event loop has a standing queue (CoDel: even the shortest wait over a fifth of `REQUEST_DEADLINE_MS` is over a tenth of it, a twentieth for anonymous pages, which go first), or past an in-flight limit learnt from that wait (AIMD: cut while the process is saturated, its wait past half the target or its loop never idle with pages in flight growing, and pages run, or would run, past half their deadline; grown back while the loop has room); pages waiting on slow upstreams are never refused for being many, and page-cache hits, `/health`, `/ready` and `/metrics` never. Nothing to tune: the targets follow from `REQUEST_DEADLINE_MS`. `off`: nothing is shed at all, `MAX_IN_FLIGHT` and the late-start check included (benchmarks, comparisons)",
   ),
   HEAP_GROWTH_PERCENT: doc(
     count(400).default(50),
