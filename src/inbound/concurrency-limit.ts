@@ -114,15 +114,13 @@ export function createConcurrencyLimit({
     intervalStart = at;
     peak = Math.max(peak, inFlight);
     const waitMs = readWaitMs();
-    // Saturated: work waits for the loop past the aim, or the loop had no
-    // idle moment left. The second is what a spike of two or three times the
-    // peak looks like: each turn stays short, so the wait can stay under its
-    // aim, but with hundreds of pages sharing the turns each page needs many
-    // of them, and all finish late.
+    // Saturated: work waits for the loop past the aim, or the loop had no idle
+    // moment while what is in flight grew two intervals running. The second is
+    // a spike of two or three times the peak: each turn stays short, so the wait
+    // can stay under its aim, but hundreds of pages share the turns, each needs
+    // many, and all finish late. A closed loop of clients at full use fills
+    // once, then holds steady, and is left alone.
     const busy = readBusy() >= busyMark;
-    // A loop with no idle moment is saturated only while what is in flight keeps
-    // growing, two intervals running: that is an open queue. A closed loop of
-    // clients at full use fills once, then holds steady, and is left alone.
     growing = inFlight > lastInFlight + Math.max(floor, lastInFlight / 10) ? growing + 1 : 0;
     lastInFlight = inFlight;
     const saturated = waitMs > aimMs || (busy && growing >= 2);
