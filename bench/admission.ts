@@ -73,7 +73,9 @@ const ALL_VARIANTS: ServerSpec[] = [
   })),
 ];
 // --baseline <compiled main.js of another checkout>: the same defaults from that
-// build, as variant `baseline`, for a before/after in one run.
+// build, as variant `baseline`, for a before/after in one run. Built there by
+// `npm run bench` (compileBench), which also copies the schema and operations
+// the compiled gateway reads: `tsc` alone leaves a build that cannot start.
 const baseline = option('baseline', '');
 if (baseline) {
   ALL_VARIANTS.push({
