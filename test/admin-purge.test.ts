@@ -153,6 +153,7 @@ describe('POST /admin/purge, accepted', () => {
     const env = { ADMIN_TOKEN: TOKEN, REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '1000' };
     const a = await start(env, { handlers: { promo: promo.handler } });
     const b = await start(env, { handlers: { promo: promo.handler } });
+    await Promise.all([a.redisUp(), b.redisUp()]);
 
     expect(await bannerOf(await a.page())).toBe('Wrong price: 1 €');
     // B reads A's page from Redis (no promo call of its own) and keeps it in memory.
@@ -180,6 +181,7 @@ describe('POST /admin/purge, accepted', () => {
     const redis = await redisServers.start();
     const env = { ADMIN_TOKEN: TOKEN, REDIS_URL: redis.url, REDIS_TIMEOUT_MS: '1000' };
     const replica = await start(env);
+    await replica.redisUp();
     await replica.page();
     await eventually(async () => (await redis.admin.exists('homepage-bff:v1:book:b-1')) === 1);
     const response = await purge(replica.origin, '?cache=books&tag=b-1');

@@ -93,6 +93,7 @@ describe('<SERVICE>_FORWARD_HEADERS, serving', () => {
     };
     const a = await start(env, { handlers: { promo: localizedPromo } });
     const b = await start(env, { handlers: { promo: localizedPromo } });
+    await Promise.all([a.redisUp(), b.redisUp()]);
 
     // Anonymous pages, through the page cache: each language its own page.
     expect(await bannerOf(await a.page(GERMAN))).toBe('Banner in de-de');

@@ -13,16 +13,6 @@ import { stored, useRedis } from './helpers/redis.js';
 const start = useBuiltServers();
 const redis = useRedis();
 
-/** Waits until the server's Redis connection is up (it connects in the background). */
-async function redisUp(origin: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const metrics = await (await fetch(`${origin}/metrics`)).text();
-    if (/bff_redis_state\{state="up"\} 1/.test(metrics)) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error('Redis never came up');
-}
-
 describe('a client going away', () => {
   it('cancels its upstream calls, long before any upstream timeout or deadline', async () => {
     let arrived: () => void = () => {};
@@ -93,7 +83,7 @@ describe('automatic persisted queries read back from Redis', () => {
 
     // One replica registers both; Redis holds them.
     const registering = await start(env);
-    await redisUp(registering.origin);
+    await registering.redisUp();
     for (const query of [first, second]) {
       expect(await post(registering.origin, { query, extensions: apq(query) })).toHaveProperty(
         'data',
@@ -104,7 +94,7 @@ describe('automatic persisted queries read back from Redis', () => {
 
     // Another replica (empty memory) reads the first back from Redis: its reads reach Redis.
     const reading = await start(env);
-    await redisUp(reading.origin);
+    await reading.redisUp();
     expect(await post(reading.origin, { extensions: apq(first) })).toEqual({
       data: { first: 'Query' },
     });
