@@ -248,7 +248,10 @@ export function createServices(
     | 'redisConnection'
     | 'metrics'
     | 'forwardHeaders'
-  >,
+  > & {
+    /** The process's own standing wait, for telling its timeouts from an upstream's (upstream-client.ts). */
+    ownWaitMs?: () => number;
+  },
 ): { services: ServiceClients; caches: Caches } {
   const { upstreamUrls, policies, promoCache, catalogCache, logger } = options;
   const forwardHeaders =
@@ -263,6 +266,7 @@ export function createServices(
         policy: policies[service],
         logger,
         forwardHeaders: forwardHeaders[service],
+        ownWaitMs: options.ownWaitMs,
       }),
       { logger },
     ),

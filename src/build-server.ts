@@ -86,6 +86,8 @@ export function buildServer(
     logger,
     metrics,
     redisConnection,
+    // Admission's reading (admission is built below; no call is made before it exists).
+    ownWaitMs: () => admission.standingWaitMs(),
   });
   const gateway = createGateway({
     ...config,

@@ -48,6 +48,11 @@ export type Admission = {
   recordSojourn(waitedMs: number): void;
   /** Requests admitted, their body read, and not finished. */
   readonly inFlight: number;
+  /**
+   * How long ready work waits for the event loop now (ms): the reading
+   * admission sheds by, read whether or not shedding is on.
+   */
+  standingWaitMs(): number;
   close(): void;
 };
 
@@ -194,6 +199,7 @@ export function createAdmission({
     get inFlight() {
       return inFlight;
     },
+    standingWaitMs,
     close: () => standingWait.close(),
   };
 }

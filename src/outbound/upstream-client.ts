@@ -69,6 +69,13 @@ export type UpstreamClientOptions = {
   fetch?: typeof globalThis.fetch;
   /** Client headers passed on, normalised (`<SERVICE>_FORWARD_HEADERS`). Default: none. */
   forwardHeaders?: readonly string[];
+  /**
+   * How long ready work waits for this process's event loop now, in ms
+   * (admission's standing wait). A timeout while it is a tenth of the
+   * attempt's budget or more is this process's, not the upstream's: it
+   * neither opens the breaker nor is retried. Default: never (`0`).
+   */
+  ownWaitMs?: () => number;
 };
 
 export function createUpstreamClient({
@@ -79,6 +86,7 @@ export function createUpstreamClient({
   random = Math.random,
   fetch = createPooledFetch(baseUrl, { tls: policy.tls }).fetch,
   forwardHeaders = [],
+  ownWaitMs = () => 0,
 }: UpstreamClientOptions): UpstreamClient {
   // Retries this service may make, shared by every request (retry-budget.ts).
   const retryBudget = createRetryBudget(policy.retryBudget);
@@ -151,8 +159,25 @@ export function createUpstreamClient({
     } catch (cause) {
       // Free the connection: nobody will read this body.
       if (cause instanceof HTTPError) void cause.response.body?.cancel().catch(() => {});
-      const { code, ...detail } = classifyFailure(cause, timedOut, budgetMs === policy.timeoutMs);
-      const message = `GET ${url}: ${describeFailure(cause, budgetMs)}`;
+      // A timeout while this process's own loop keeps ready work waiting is
+      // the process's doing: a call spends several turns of the loop here
+      // (sending, the headers, the body), so at a tenth of the budget per turn
+      // much of the budget went by in our queue, and an answer may be sitting
+      // unread in the socket. Counting it against the upstream would open the
+      // breaker of a healthy service whenever this process is overloaded, and
+      // fail its fields for the breaker's whole pause after the overload ended
+      // (measured at three times the peak: BENCHMARKS.md). Envoy's outlier
+      // detection keeps the same split (locally originated errors apart).
+      const waitMs = timedOut ? ownWaitMs() : 0;
+      const ours = waitMs * 10 >= budgetMs;
+      const { code, ...detail } = classifyFailure(
+        cause,
+        timedOut,
+        budgetMs === policy.timeoutMs && !ours,
+      );
+      const message =
+        `GET ${url}: ${describeFailure(cause, budgetMs)}` +
+        (ours ? ` (this process was saturated: ready work waited ${Math.round(waitMs)} ms)` : '');
       throw upstreamFailure(logger, service, code, message, { ...detail, cause });
     } finally {
       clearTimeout(timer);
