@@ -117,6 +117,37 @@ describe('the standing-wait reading', () => {
       wait.close();
     }
   });
+
+  /** Readings taken at the end of each of `turns` turns of `turnMs` of CPU, one after another. */
+  async function readInLongTurns(wait: StandingWait, turns: number, turnMs: number) {
+    const readings: number[] = [];
+    await new Promise<void>((done) => {
+      const turn = () => {
+        const until = performance.now() + turnMs;
+        while (performance.now() < until); // CPU, as a page's work would spend it
+        readings.push(wait.currentMs());
+        if (readings.length === turns) done();
+        else setImmediate(turn);
+      };
+      setImmediate(turn);
+    });
+    return readings;
+  }
+
+  it('reads long turns of the loop while they run, before any interval has ended', async () => {
+    // An interval longer than the test: only the probe still waiting can show the queue.
+    const wait = createStandingWait({ intervalMs: 60_000, everyMs: 5 });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const readings = await readInLongTurns(wait, 6, 60);
+      // The first long turn after a quiet spell reads as nothing: it may be one pause.
+      expect(readings[0]).toBeLessThan(20);
+      // From the second on, the probe before waited a whole turn, and so did this one.
+      expect(Math.min(...readings.slice(2))).toBeGreaterThanOrEqual(40);
+    } finally {
+      wait.close();
+    }
+  });
 });
 
 // A gateway behind its real HTTP server, with admission in front, and upstreams

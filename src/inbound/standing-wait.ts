@@ -11,7 +11,9 @@ export type StandingWait = {
   /**
    * The smallest wait (ms) any probe saw over the last completed interval: `0`
    * while the loop is idle or catches up now and then, large only when the loop
-   * never once emptied its queue over a whole interval.
+   * never once emptied its queue over a whole interval. Read during a long
+   * turn of the loop, at least the lesser of the last probe's wait and what
+   * the probe still waiting has waited so far.
    */
   currentMs(): number;
   close(): void;
@@ -38,6 +40,15 @@ export type StandingWait = {
  *
  * One probe at a time, a timer and an immediate every `everyMs`; the timer is
  * `unref`ed, so the probes never keep a stopping process alive.
+ *
+ * Probes return only between turns, and at two or three times the peak one
+ * turn can run for hundreds of milliseconds (a poll phase reading hundreds of
+ * requests and answers): a reading made of returned probes alone stayed at the
+ * quiet spell's zero for a second or more into a spike, and all that while
+ * every request was admitted. So the probe still waiting counts too, for what
+ * it has waited so far, and as CoDel asks, only with the one before it: the
+ * lesser of the two. A long turn right after a quiet spell (a pause, a burst)
+ * follows a probe that waited nothing, and reads as nothing.
  */
 export function createStandingWait({
   intervalMs,
@@ -49,8 +60,12 @@ export function createStandingWait({
   let probes = 0;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
+  // When the probe out now was due, and what the last one to return waited.
+  let dueAt = Number.POSITIVE_INFINITY;
+  let lastWaitMs = 0;
 
   const record = (waitMs: number, now: number) => {
+    lastWaitMs = waitMs;
     intervalMin = Math.min(intervalMin, waitMs);
     probes++;
     // Two probes at least: one probe that waited longer than the interval (a
@@ -64,7 +79,7 @@ export function createStandingWait({
     }
   };
   const probe = () => {
-    const dueAt = performance.now() + everyMs;
+    dueAt = performance.now() + everyMs;
     timer = setTimeout(() => {
       setImmediate(() => {
         if (closed) return;
@@ -79,9 +94,10 @@ export function createStandingWait({
   probe();
 
   return {
-    currentMs: () => current,
+    currentMs: () => Math.max(current, Math.min(lastWaitMs, performance.now() - dueAt)),
     close() {
       closed = true;
+      dueAt = Number.POSITIVE_INFINITY;
       clearTimeout(timer);
     },
   };
