@@ -139,11 +139,12 @@ describe('the standing-wait reading', () => {
     const wait = createStandingWait({ intervalMs: 60_000, everyMs: 5 });
     try {
       await new Promise((resolve) => setTimeout(resolve, 50));
-      const readings = await readInLongTurns(wait, 6, 60);
+      // Turns far longer than any wait a busy machine adds to a probe (CI runs many workers).
+      const readings = await readInLongTurns(wait, 5, 200);
       // The first long turn after a quiet spell reads as nothing: it may be one pause.
-      expect(readings[0]).toBeLessThan(20);
+      expect(readings[0]).toBeLessThan(100);
       // From the second on, the probe before waited a whole turn, and so did this one.
-      expect(Math.min(...readings.slice(2))).toBeGreaterThanOrEqual(40);
+      expect(Math.min(...readings.slice(2))).toBeGreaterThanOrEqual(150);
     } finally {
       wait.close();
     }
