@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { signToken } from '../src/auth.js';
-import { useBuiltServers, type RunningServer } from './helpers/built-server.js';
+import { eventually, useBuiltServers, type BuiltReplica } from './helpers/built-servers.js';
 import { keepLoopBusy } from './helpers/busy-loop.js';
 import { TEST_SECRET } from './helpers/gateway.js';
 
@@ -26,7 +26,7 @@ const hangs = { handlers: { recommendations: () => {} } };
 let busy: { stop(): void } | undefined;
 afterEach(() => busy?.stop());
 
-async function recommendationsError(server: RunningServer): Promise<string | undefined> {
+async function recommendationsError(server: BuiltReplica): Promise<string | undefined> {
   const token = await signToken(TEST_SECRET, 'u-1');
   const response = await server.page({ authorization: `Bearer ${token}` });
   const body = (await response.json()) as {
@@ -38,17 +38,9 @@ async function recommendationsError(server: RunningServer): Promise<string | und
 }
 
 /** The process's standing wait, as its metrics report it. */
-async function standingWaitMs(server: RunningServer): Promise<number> {
+async function standingWaitMs(server: BuiltReplica): Promise<number> {
   const metrics = await (await fetch(`${server.origin}/metrics`)).text();
   return Number(/^bff_admission_standing_wait_seconds (\S+)/m.exec(metrics)?.[1]) * 1000;
-}
-
-async function until(check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`never held: ${check.toString()}`);
 }
 
 describe('timeouts while this process is saturated', () => {
@@ -57,7 +49,7 @@ describe('timeouts while this process is saturated', () => {
     // Every turn of the loop, 50 ms of work waits ahead of the rest: over a
     // tenth of the 300 ms budget.
     busy = keepLoopBusy(50);
-    await until(async () => (await standingWaitMs(server)) >= 30);
+    await eventually(async () => (await standingWaitMs(server)) >= 30);
     for (let page = 1; page <= 5; page++) {
       expect(await recommendationsError(server)).toBe('UPSTREAM_TIMEOUT');
       // Asked every time: past the threshold of 3, the breaker stayed closed.
