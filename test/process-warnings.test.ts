@@ -3,6 +3,7 @@ import { limitAnonymousPages } from '../src/inbound/limit-anonymous-pages.js';
 import { HOMEPAGE_QUERY } from './helpers/gateway.js';
 import { useListening } from './helpers/listening.js';
 import { freePort, useProcesses } from './helpers/processes.js';
+import { redisUp } from './helpers/redis.js';
 import { useReplicas } from './helpers/replicas.js';
 
 // A burst of pages on a replica whose Redis is paused, then restarted under it
@@ -103,13 +104,3 @@ describe('process warnings under load', () => {
     expect(statuses.every((status) => status === 200 || status === 503)).toBe(true);
   });
 });
-
-/** Waits until the gateway at `origin` reports Redis up in its metrics. */
-async function redisUp(origin: string) {
-  for (let i = 0; i < 200; i++) {
-    const metrics = await (await fetch(`${origin}/metrics`)).text();
-    if (/bff_redis_state\{state="up"\} 1/.test(metrics)) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${origin} never reported Redis up`);
-}

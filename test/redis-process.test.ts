@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { freePort, useProcesses } from './helpers/processes.js';
-import { useRedis } from './helpers/redis.js';
+import { redisUp, useRedis } from './helpers/redis.js';
 
 // The process as `npm start` runs it, with REDIS_URL and RATE_LIMIT_PER_MINUTE set.
 
@@ -66,12 +66,3 @@ describe('the gateway process with Redis', () => {
     expect(statuses).toEqual([200, 200, 200, 429]);
   });
 });
-
-async function redisUp(url: string) {
-  for (let i = 0; i < 200; i++) {
-    const metrics = await (await fetch(`${url}/metrics`)).text();
-    if (/bff_redis_state\{state="up"\} 1/.test(metrics)) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${url} never reported Redis up`);
-}

@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
 import { perService, type PerService, type ServiceName } from '../../src/upstreams/services.js';
 import { HOMEPAGE_QUERY, startUpstreams, TEST_SECRET } from './gateway.js';
+import { redisUp } from './redis.js';
 import type { Handler, Upstream } from './upstream.js';
 
 /** The whole server as main.ts builds it, listening on loopback port 0. */
@@ -19,11 +20,7 @@ export type RunningServer = {
   upstreamCalls(): number;
   /** An anonymous home page, as a browser's client would POST it. */
   page(headers?: Record<string, string>): Promise<Response>;
-  /**
-   * Resolves once the server's Redis connection is up (read from its metrics).
-   * It connects in the background, and a write made before that is dropped,
-   * never queued: tests that count keys wait for this first.
-   */
+  /** Resolves once the server's Redis connection is up (helpers/redis.ts): tests that count keys wait for it. */
   redisUp(): Promise<void>;
 };
 
@@ -72,16 +69,7 @@ export function useBuiltServers() {
           headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
           body: JSON.stringify({ query: HOMEPAGE_QUERY }),
         }),
-      redisUp: async () => {
-        for (let i = 0; i < 500; i++) {
-          const metrics = await (
-            await fetch(`${server.metricsOrigin ?? server.origin}/metrics`)
-          ).text();
-          if (/bff_redis_state\{state="up"\} 1/.test(metrics)) return;
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-        throw new Error('Redis never came up');
-      },
+      redisUp: () => redisUp(server.metricsOrigin ?? server.origin),
     };
     running.push(server);
     await new Promise<void>((resolve) => built.server.listen(0, '127.0.0.1', resolve));

@@ -114,6 +114,20 @@ export async function connected(connection: RedisConnection): Promise<void> {
   if (connection.client.status !== 'ready') throw new Error('Redis connection never became ready');
 }
 
+/**
+ * Waits until the gateway whose metrics are at `origin` reports Redis up: it
+ * connects in the background, and a write made before that is dropped, never
+ * queued.
+ */
+export async function redisUp(origin: string): Promise<void> {
+  for (let i = 0; i < 250; i++) {
+    const metrics = await (await fetch(`${origin}/metrics`)).text();
+    if (/bff_redis_state\{state="up"\} 1/.test(metrics)) return;
+    await new Promise((resolve) => setTimeout(resolve, 40));
+  }
+  throw new Error(`${origin} never reported Redis up`);
+}
+
 /** Waits until `keys` (unprefixed) exist: writes are fire-and-forget. */
 export async function stored(redis: TestRedis, ...keys: string[]): Promise<void> {
   const full = keys.map((key) => `homepage-bff:${key}`);
