@@ -19,15 +19,16 @@ export function codeForStatus(status: number): UpstreamErrorCode {
 
 /**
  * Classifies an attempt's failure. `timedOut`: our per-attempt timer fired;
- * `ownTimeout`: that timer was the upstream's own timeout rather than what was
- * left of the request deadline (only the former is the upstream's fault).
+ * `upstreamsTimeout`: that timeout is the upstream's fault: the timer was the
+ * upstream's own timeout rather than what was left of the request deadline,
+ * and this process was not itself saturated (upstream-client.ts).
  */
 export function classifyFailure(
   error: unknown,
   timedOut: boolean,
-  ownTimeout: boolean,
+  upstreamsTimeout: boolean,
 ): Classified {
-  if (timedOut) return { code: 'UPSTREAM_TIMEOUT', upstreamAtFault: ownTimeout };
+  if (timedOut) return { code: 'UPSTREAM_TIMEOUT', upstreamAtFault: upstreamsTimeout };
   if (error instanceof BodyTooLargeError) return { code: 'UPSTREAM_BAD_RESPONSE' };
   if (error instanceof HTTPError) {
     const { status, headers } = error.response;
