@@ -123,7 +123,7 @@ describe('admission by what the process can still finish in time', () => {
   });
 
   it('answers 503 OVERLOADED with Retry-After, calling no upstream, while the event loop never runs dry', async () => {
-    // Targets: 50 ms signed in, 25 ms anonymous; busy turns of 80 ms.
+    // A wait target of 50 ms; busy turns of 80 ms.
     const { origin, calls, metrics } = await start({ REQUEST_DEADLINE_MS: '500' });
     const authorization = `Bearer ${await token()}`;
     const busy = await saturate(metrics, 80, 50);

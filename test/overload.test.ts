@@ -9,7 +9,8 @@ import { createAdmission, type Admission } from '../src/inbound/admission.js';
 import {
   shedReason,
   tooLateToStart,
-  waitTargets,
+  viewerLimit,
+  waitTarget,
   type AdmissionLimits,
   type Load,
   type ShedReason,
@@ -31,8 +32,7 @@ describe('the admission decision', () => {
   const limits: AdmissionLimits = {
     enabled: true,
     maxInFlight: 10,
-    signedInTargetMs: 100,
-    anonymousTargetMs: 50,
+    waitTargetMs: 100,
   };
   const signedIn = (inFlight: number, standingWaitMs: number): Load => ({
     viewer: 'signed_in',
@@ -45,15 +45,10 @@ describe('the admission decision', () => {
     standingWaitMs,
   });
   const cases: Array<[string, Load, AdmissionLimits, ShedReason | null]> = [
-    ['admits a signed-in page at its target', signedIn(9, 100), limits, null],
-    ['sheds a signed-in page past its target', signedIn(0, 101), limits, 'standing_wait'],
-    ['admits an anonymous page at its target', anonymous(0, 50), limits, null],
-    [
-      'sheds an anonymous page at a wait a signed-in page is admitted at',
-      anonymous(0, 51),
-      limits,
-      'standing_wait',
-    ],
+    ['admits a signed-in page at the target', signedIn(9, 100), limits, null],
+    ['sheds a signed-in page past the target', signedIn(0, 101), limits, 'standing_wait'],
+    ['admits an anonymous page at the same target', anonymous(0, 100), limits, null],
+    ['sheds an anonymous page past the same target', anonymous(0, 101), limits, 'standing_wait'],
     ['admits any number in flight while nothing waits', signedIn(9, 0), limits, null],
     ['sheds at the in-flight ceiling', signedIn(10, 0), limits, 'in_flight'],
     ['names the in-flight ceiling when both are crossed', anonymous(10, 500), limits, 'in_flight'],
@@ -66,6 +61,24 @@ describe('the admission decision', () => {
     ],
     ['admits under the adaptive limit', { ...signedIn(4, 60), concurrencyLimit: 5 }, limits, null],
     [
+      'sheds an anonymous page from nine tenths of the adaptive limit',
+      { ...anonymous(9, 0), concurrencyLimit: 10 },
+      { ...limits, maxInFlight: 0 },
+      'concurrency',
+    ],
+    [
+      'admits a signed-in page in the tenth kept for it',
+      { ...signedIn(9, 0), concurrencyLimit: 10 },
+      { ...limits, maxInFlight: 0 },
+      null,
+    ],
+    [
+      'admits an anonymous page under nine tenths of the adaptive limit',
+      { ...anonymous(8, 0), concurrencyLimit: 10 },
+      { ...limits, maxInFlight: 0 },
+      null,
+    ],
+    [
       'names the wait past its target before the adaptive limit',
       { ...signedIn(5, 101), concurrencyLimit: 5 },
       limits,
@@ -77,8 +90,15 @@ describe('the admission decision', () => {
     expect(shedReason(load, bounds)).toBe(expected);
   });
 
-  it('derives both targets from the request deadline, anonymous pages first', () => {
-    expect(waitTargets(1500)).toEqual({ signedInTargetMs: 150, anonymousTargetMs: 75 });
+  it('derives the target from the request deadline', () => {
+    expect(waitTarget(1500)).toBe(150);
+  });
+
+  it('keeps a tenth of the learnt limit for signed-in pages, at least one slot from 8', () => {
+    expect(viewerLimit(100, 'anonymous')).toBe(90);
+    expect(viewerLimit(100, 'signed_in')).toBe(100);
+    expect(viewerLimit(8, 'anonymous')).toBe(7);
+    expect(viewerLimit(Number.POSITIVE_INFINITY, 'anonymous')).toBe(Number.POSITIVE_INFINITY);
   });
 });
 
@@ -204,7 +224,7 @@ async function startSaturable({
   });
   const fixedWait: StandingWait | undefined =
     standingWaitMs === undefined ? undefined : { currentMs: () => standingWaitMs, close() {} };
-  // Targets of 100 ms (signed in) and 50 ms (anonymous), whatever the test's deadline.
+  // A wait target of 100 ms, whatever the test's deadline.
   const admission = createAdmission({
     enabled: true,
     maxInFlight,
@@ -240,13 +260,18 @@ async function startSaturable({
   };
 }
 
-async function page(url: string, signal?: AbortSignal): Promise<Response> {
+/** A page signed in as `u-42`, or with no credentials. */
+async function page(
+  url: string,
+  signal?: AbortSignal,
+  { anonymous = false }: { anonymous?: boolean } = {},
+): Promise<Response> {
   return fetch(`${url}/graphql`, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
       accept: 'application/graphql-response+json',
-      authorization: `Bearer ${await signToken(TEST_SECRET, 'u-42')}`,
+      ...(!anonymous && { authorization: `Bearer ${await signToken(TEST_SECRET, 'u-42')}` }),
     },
     body: JSON.stringify({ query: HOMEPAGE_QUERY }),
     signal,
@@ -326,8 +351,7 @@ describe('load shedding', () => {
     const metrics = await metricsText(bed.url);
     expect(metrics).toMatch(/^bff_requests_shed_total\{reason="standing_wait"\} 1$/m);
     expect(metrics).toMatch(/^bff_admission_standing_wait_seconds 0\.25$/m);
-    expect(metrics).toMatch(/^bff_admission_wait_target_seconds\{viewer="signed_in"\} 0\.1$/m);
-    expect(metrics).toMatch(/^bff_admission_wait_target_seconds\{viewer="anonymous"\} 0\.05$/m);
+    expect(metrics).toMatch(/^bff_admission_wait_target_seconds 0\.1$/m);
   });
 
   it('admits signed-in pages while the standing wait is under their target', async () => {
@@ -359,6 +383,31 @@ describe('load shedding', () => {
     expect(metrics).toMatch(/^bff_admission_concurrency_limit\{viewer="signed_in"\} 8$/m);
     bed.releaseAll();
     for (const { answer } of pages.slice(1)) expect((await answer).status).toBe(200);
+  });
+
+  it('sheds anonymous pages first once the limit binds: the last tenth of it is kept for signed-in pages', async () => {
+    // As above: the limit is cut to its floor of 8, and held there (the wait
+    // stays past its aim), so anonymous pages may fill 7 slots.
+    const bed = await startSaturable({ maxInFlight: 0, standingWaitMs: 75 });
+    const pages = [];
+    for (let i = 0; i < 9; i++) pages.push(await pageInFlight(bed));
+    await new Promise((resolve) => setTimeout(resolve, 550));
+    for (let i = 0; i < 2; i++) bed.held.shift()?.();
+    for (const { answer } of pages.slice(0, 2)) expect((await answer)?.status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    // 7 in flight: an anonymous page is refused, a signed-in one admitted.
+    const anonymous = await page(bed.url, undefined, { anonymous: true });
+    const signedIn = await pageInFlight(bed);
+
+    expect(anonymous.status).toBe(503);
+    const metrics = await metricsText(bed.url);
+    expect(metrics).toMatch(/^bff_requests_shed_total\{reason="concurrency"\} 1$/m);
+    expect(metrics).toMatch(/^bff_admission_concurrency_limit\{viewer="anonymous"\} 7$/m);
+    expect(metrics).toMatch(/^bff_admission_concurrency_limit\{viewer="signed_in"\} 8$/m);
+    bed.releaseAll();
+    expect((await signedIn.answer).status).toBe(200);
+    for (const { answer } of pages.slice(2)) expect((await answer).status).toBe(200);
   });
 
   it('never cuts its limit while pages finish in time, however busy the loop', async () => {

@@ -20,10 +20,8 @@ export type AdmissionLimits = {
   enabled: boolean;
   /** Most requests in flight at once, a ceiling for memory (MAX_IN_FLIGHT); `0`: none. */
   maxInFlight: number;
-  /** The standing wait (ms) past which signed-in pages are shed. */
-  signedInTargetMs: number;
-  /** The standing wait (ms) past which anonymous pages are shed: lower, so they go first. */
-  anonymousTargetMs: number;
+  /** The standing wait (ms) past which every page is shed. */
+  waitTargetMs: number;
 };
 
 /** What the process is doing when a request arrives. */
@@ -34,25 +32,38 @@ export type Load = {
   /** The event loop's standing wait (standing-wait.ts), in ms. */
   standingWaitMs: number;
   /**
-   * The adaptive in-flight limit for this viewer (concurrency-limit.ts), which
-   * holds the wait under half its target; `Infinity` (the default): none.
+   * The adaptive in-flight limit (concurrency-limit.ts), which holds the wait
+   * under half its target once pages run late; anonymous pages may fill
+   * `ANONYMOUS_SHARE` of it. `Infinity` (the default): none.
    */
   concurrencyLimit?: number;
 };
 
 /**
- * The targets, from the one number an operator already chose: the request
+ * The share of the learnt limit that anonymous pages may fill; the rest is kept
+ * for signed-in pages. This is where the order of shedding lives: once the limit
+ * binds, anonymous misses are refused first, and while signed-in pages keep
+ * coming they take every slot a finished page frees past this share. A pure
+ * order of the limit, not of the wait: a process serving only anonymous pages
+ * in time refuses none of them (a lower wait target for them once did, at full
+ * use with every page inside a fifth of its deadline).
+ */
+export const ANONYMOUS_SHARE = 0.9;
+
+/**
+ * The target, from the one number an operator already chose: the request
  * deadline. A page takes four to six turns of the event loop (token check,
  * execution, each wave of upstream answers, the response), and waits the
- * standing wait at each: a tenth of the deadline per turn leaves a signed-in
- * page about half its deadline. Anonymous pages are shed from half that wait,
- * so while the loop is merely busy they make room for signed-in ones.
+ * standing wait at each: a tenth of the deadline per turn leaves a page about
+ * half its deadline.
  */
-export function waitTargets(requestDeadlineMs: number): {
-  signedInTargetMs: number;
-  anonymousTargetMs: number;
-} {
-  return { signedInTargetMs: requestDeadlineMs / 10, anonymousTargetMs: requestDeadlineMs / 20 };
+export function waitTarget(requestDeadlineMs: number): number {
+  return requestDeadlineMs / 10;
+}
+
+/** The learnt limit as it applies to a viewer: `ANONYMOUS_SHARE` of it for anonymous pages. */
+export function viewerLimit(limit: number, viewer: Viewer): number {
+  return viewer === 'anonymous' ? Math.floor(limit * ANONYMOUS_SHARE) : limit;
 }
 
 /**
@@ -65,9 +76,9 @@ export function waitTargets(requestDeadlineMs: number): {
 export function shedReason(load: Load, limits: AdmissionLimits): ShedReason | null {
   if (!limits.enabled) return null;
   if (limits.maxInFlight > 0 && load.inFlight >= limits.maxInFlight) return 'in_flight';
-  const target = load.viewer === 'anonymous' ? limits.anonymousTargetMs : limits.signedInTargetMs;
-  if (load.standingWaitMs > target) return 'standing_wait';
-  if (load.inFlight >= (load.concurrencyLimit ?? Number.POSITIVE_INFINITY)) return 'concurrency';
+  if (load.standingWaitMs > limits.waitTargetMs) return 'standing_wait';
+  const limit = viewerLimit(load.concurrencyLimit ?? Number.POSITIVE_INFINITY, load.viewer);
+  if (load.inFlight >= limit) return 'concurrency';
   return null;
 }
 

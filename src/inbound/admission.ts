@@ -4,7 +4,8 @@ import { errorBody } from '../errors/vocabulary.js';
 import type { AdmissionMetrics } from '../observability/metrics.js';
 import {
   shedReason,
-  waitTargets,
+  viewerLimit,
+  waitTarget,
   type AdmissionLimits,
   type Viewer,
 } from './admission-decision.js';
@@ -85,7 +86,8 @@ export type Admission = {
  * them past every front step: an overloaded
  * replica is alive and ready; shedding protects it, and taking every replica
  * out during a fleet-wide spike would be an outage); page-cache hits never for
- * being many; anonymous pages first, from half the wait; signed-in pages last.
+ * being many; anonymous pages first, once the learnt limit binds (they fill
+ * only part of it); signed-in pages last.
  *
  * `maxInFlight` is a ceiling for memory, not for speed. A request counts from
  * when its body has arrived (slow-body clients hold no slot, issue 22 item C):
@@ -106,31 +108,28 @@ export function createAdmission({
   // admitted requests before execution, which spans at least two (the body,
   // then parsing and the token check): half of it is one turn's wait.
   const standingWaitMs = () => Math.max(standingWait.currentMs(), sojourn.currentMs() / 2);
-  const limits: AdmissionLimits = { enabled, maxInFlight, ...waitTargets(requestDeadlineMs) };
-  metrics.limits(
-    enabled ? limits : { enabled, maxInFlight: 0, signedInTargetMs: 0, anonymousTargetMs: 0 },
-  );
-  metrics.readStandingWaitFrom(standingWaitMs);
-  // One adaptive limit per viewer, each holding the wait under half its
-  // target once pages run late (past half their deadline), so the target
-  // itself is crossed only by what a limit cannot foresee; anonymous pages aim
-  // lower, so they are refused first.
-  const limitFor = (targetMs: number) =>
-    createConcurrencyLimit({
-      aimMs: targetMs / 2,
-      readWaitMs: standingWaitMs,
-      readBusy: loopBusy(),
-      ceiling: maxInFlight > 0 ? maxInFlight : Number.POSITIVE_INFINITY,
-      intervalMs: requestDeadlineMs / 15,
-      holdMs: requestDeadlineMs / 5,
-      lateMs: requestDeadlineMs / 2,
-    });
-  const concurrency = {
-    signed_in: limitFor(limits.signedInTargetMs),
-    anonymous: limitFor(limits.anonymousTargetMs),
+  const limits: AdmissionLimits = {
+    enabled,
+    maxInFlight,
+    waitTargetMs: waitTarget(requestDeadlineMs),
   };
+  metrics.limits(enabled ? limits : { enabled, maxInFlight: 0, waitTargetMs: 0 });
+  metrics.readStandingWaitFrom(standingWaitMs);
+  // The adaptive limit holds the wait under half its target once pages run
+  // late (past half their deadline), so the target itself is crossed only by
+  // what the limit cannot foresee; anonymous pages fill only part of it
+  // (admission-decision.ts), so they are refused first.
+  const concurrency = createConcurrencyLimit({
+    aimMs: limits.waitTargetMs / 2,
+    readWaitMs: standingWaitMs,
+    readBusy: loopBusy(),
+    ceiling: maxInFlight > 0 ? maxInFlight : Number.POSITIVE_INFINITY,
+    intervalMs: requestDeadlineMs / 15,
+    holdMs: requestDeadlineMs / 5,
+    lateMs: requestDeadlineMs / 2,
+  });
   metrics.readConcurrencyLimitFrom((viewer) =>
-    enabled ? concurrency[viewer].current(inFlight) : 0,
+    enabled ? viewerLimit(concurrency.current(inFlight), viewer) : 0,
   );
   // A shed answer costs a few header writes: its body is built once.
   const body = Buffer.from(errorBody('OVERLOADED'));
@@ -160,9 +159,7 @@ export function createAdmission({
       if (!counted) return;
       inFlight--;
       metrics.inFlight(inFlight);
-      const tookMs = performance.now() - admittedAt;
-      concurrency.signed_in.finished(tookMs);
-      concurrency.anonymous.finished(tookMs);
+      concurrency.finished(performance.now() - admittedAt);
     });
     // Counted once its body is in (Node's parser sets `complete`; 'end' follows
     // when whoever reads it, yoga or the page cache, has read it all).
@@ -171,18 +168,16 @@ export function createAdmission({
   };
 
   const step = (req: IncomingMessage, res: ServerResponse): false | StepAnswer => {
-    const viewer = viewerOf(req);
-    const limit = concurrency[viewer];
     const reason = shedReason(
       {
-        viewer,
+        viewer: viewerOf(req),
         inFlight,
         standingWaitMs: standingWaitMs(),
-        concurrencyLimit: limit.current(inFlight),
+        concurrencyLimit: concurrency.current(inFlight),
       },
       limits,
     );
-    limit.record(inFlight, reason === 'concurrency');
+    concurrency.record(inFlight, reason === 'concurrency');
     if (reason !== null) {
       reporter.shed(reason);
       res.writeHead(503, headers);

@@ -44,11 +44,7 @@ export type AdmissionMetrics = {
   shed(reason: ShedReason): void;
   inFlight(count: number): void;
   /** The limits in force (`0`: off), set once by admission. */
-  limits(limits: {
-    maxInFlight: number;
-    signedInTargetMs: number;
-    anonymousTargetMs: number;
-  }): void;
+  limits(limits: { maxInFlight: number; waitTargetMs: number }): void;
   /** Where the standing-wait gauge reads from at each scrape (the admission's own reading). */
   readStandingWaitFrom(read: () => number): void;
   /** Where the adaptive-limit gauge reads each viewer's limit from at each scrape (`Infinity`, `0`: none). */
@@ -194,8 +190,7 @@ export function createMetrics({
   });
   const waitTarget = new Gauge({
     name: 'bff_admission_wait_target_seconds',
-    help: 'The standing wait past which pages are shed, by viewer (anonymous, signed_in); 0: admission off.',
-    labelNames: ['viewer'],
+    help: 'The standing wait past which pages are shed; 0: admission off.',
     registers: [registry],
   });
   let readConcurrencyLimit: ((viewer: Viewer) => number) | undefined;
@@ -255,10 +250,9 @@ export function createMetrics({
     admission: {
       shed: (reason) => shed.inc({ reason }),
       inFlight: (count) => inFlight.set(count),
-      limits({ maxInFlight, signedInTargetMs, anonymousTargetMs }) {
+      limits({ maxInFlight, waitTargetMs }) {
         inFlightLimit.set(maxInFlight);
-        waitTarget.set({ viewer: 'signed_in' }, signedInTargetMs / 1000);
-        waitTarget.set({ viewer: 'anonymous' }, anonymousTargetMs / 1000);
+        waitTarget.set(waitTargetMs / 1000);
       },
       readStandingWaitFrom: (read) => (readStandingWaitMs = read),
       readConcurrencyLimitFrom: (read) => (readConcurrencyLimit = read),
