@@ -3,7 +3,11 @@ import { createConcurrencyLimit } from '../src/inbound/concurrency-limit.js';
 
 // The adaptive limit on its own, on a clock and a wait reading the test moves:
 // aim 50 ms, adjusted every 100 ms, held 300 ms after a cut, late past 500 ms.
-function limitUnderTest({ ceiling = 1000, floor = 8 } = {}) {
+function limitUnderTest({
+  ceiling = 1000,
+  floor = 8,
+  steadyLateMs,
+}: { ceiling?: number; floor?: number; steadyLateMs?: number } = {}) {
   let at = 0;
   let waitMs = 0;
   let busyShare = 0;
@@ -15,6 +19,7 @@ function limitUnderTest({ ceiling = 1000, floor = 8 } = {}) {
     intervalMs: 100,
     holdMs: 300,
     lateMs: 500,
+    ...(steadyLateMs !== undefined && { steadyLateMs }),
     floor,
     now: () => at,
   });
@@ -143,6 +148,43 @@ describe('the adaptive concurrency limit', () => {
     expect(interval({ inFlight: 200, wait: 100, late: false, answered: 95 })).toBe(1000);
     for (let i = 0; i < 6; i++) limit.finished(600);
     expect(interval({ inFlight: 200, wait: 100, late: false, answered: 94 })).toBe(100);
+  });
+
+  describe('with a later mark while what is in flight holds steady (800 ms)', () => {
+    const steadyLateMs = 800;
+
+    it('is not cut for pages past the late mark but inside the steady one, as a closed loop of clients at full use', () => {
+      const { interval } = limitUnderTest({ steadyLateMs });
+      // Filled once, then pages of 600 ms, 256 in flight at 100 answered per
+      // interval (256 ms to answer them all).
+      expect(interval({ inFlight: 256, wait: 100, late: false })).toBe(1000);
+      for (let i = 0; i < 5; i++) expect(interval({ inFlight: 256, wait: 100 })).toBe(1000);
+    });
+
+    it('is cut for pages past the steady mark', () => {
+      const { limit, interval } = limitUnderTest({ steadyLateMs });
+      expect(interval({ inFlight: 256, wait: 100, late: false })).toBe(1000);
+      for (let i = 0; i < 10; i++) limit.finished(900);
+      expect(interval({ inFlight: 256, wait: 100, answered: 90 })).toBe(128);
+    });
+
+    it('is cut at the late mark while what is in flight grows', () => {
+      const { interval } = limitUnderTest({ steadyLateMs });
+      expect(interval({ inFlight: 100, wait: 100, late: false })).toBe(1000);
+      expect(interval({ inFlight: 100, wait: 100 })).toBe(1000);
+      expect(interval({ inFlight: 200, wait: 100 })).toBe(100);
+    });
+
+    it('is cut at the late mark while it refuses', () => {
+      const { limit, interval } = limitUnderTest({ steadyLateMs });
+      expect(interval({ inFlight: 256, wait: 100, late: false })).toBe(1000);
+      for (let i = 0; i < 10; i++) limit.finished(900);
+      expect(interval({ inFlight: 256, wait: 100, answered: 90 })).toBe(128);
+      // Held for 300 ms, then refusing with pages of 600 ms: cut again.
+      for (let i = 0; i < 2; i++)
+        expect(interval({ inFlight: 128, wait: 100, late: false, refused: true })).toBe(128);
+      expect(interval({ inFlight: 128, wait: 100, refused: true })).toBe(64);
+    });
   });
 
   it('never goes below its floor', () => {

@@ -91,7 +91,7 @@ describe('the admission decision', () => {
   });
 
   it('derives the target from the request deadline', () => {
-    expect(waitTarget(1500)).toBe(150);
+    expect(waitTarget(1500)).toBe(300);
   });
 
   it('keeps a tenth of the learnt limit for signed-in pages, at least one slot from 8', () => {
@@ -224,7 +224,7 @@ async function startSaturable({
   });
   const fixedWait: StandingWait | undefined =
     standingWaitMs === undefined ? undefined : { currentMs: () => standingWaitMs, close() {} };
-  // A wait target of 100 ms, whatever the test's deadline.
+  // A wait target of 200 ms, whatever the test's deadline.
   const admission = createAdmission({
     enabled: true,
     maxInFlight,
@@ -351,24 +351,25 @@ describe('load shedding', () => {
     const metrics = await metricsText(bed.url);
     expect(metrics).toMatch(/^bff_requests_shed_total\{reason="standing_wait"\} 1$/m);
     expect(metrics).toMatch(/^bff_admission_standing_wait_seconds 0\.25$/m);
-    expect(metrics).toMatch(/^bff_admission_wait_target_seconds 0\.1$/m);
+    expect(metrics).toMatch(/^bff_admission_wait_target_seconds 0\.2$/m);
   });
 
   it('admits signed-in pages while the standing wait is under their target', async () => {
-    const bed = await startSaturable({ maxInFlight: 0, standingWaitMs: 75 });
+    const bed = await startSaturable({ maxInFlight: 0, standingWaitMs: 150 });
     const response = await pageInFlight(bed);
     bed.releaseAll();
     expect((await response.answer).status).toBe(200);
   });
 
   it('learns a limit once pages run late with the wait past half its target, and sheds past it as concurrency', async () => {
-    // Target 100 ms, aim 50 ms, late past 500 ms (half the deadline of 1000 ms):
-    // a wait of 75 ms admits pages, and once one of them finishes late the limit
-    // is cut to its floor of 8 at the next interval (1000 / 15 ms).
-    const bed = await startSaturable({ maxInFlight: 0, standingWaitMs: 75 });
+    // Target 200 ms, aim 100 ms; with what is in flight steady and nothing
+    // refused, late past 800 ms (the steady mark, 0.8 of the deadline of
+    // 1000 ms): a wait of 150 ms admits pages, and once one of them finishes
+    // late the limit is cut to its floor of 8 at the next interval (1000 / 15 ms).
+    const bed = await startSaturable({ maxInFlight: 0, standingWaitMs: 150 });
     const pages = [];
     for (let i = 0; i < 9; i++) pages.push(await pageInFlight(bed));
-    await new Promise((resolve) => setTimeout(resolve, 550));
+    await new Promise((resolve) => setTimeout(resolve, 850));
     bed.held.shift()?.();
     expect((await pages[0]?.answer)?.status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -388,10 +389,10 @@ describe('load shedding', () => {
   it('sheds anonymous pages first once the limit binds: the last tenth of it is kept for signed-in pages', async () => {
     // As above: the limit is cut to its floor of 8, and held there (the wait
     // stays past its aim), so anonymous pages may fill 7 slots.
-    const bed = await startSaturable({ maxInFlight: 0, standingWaitMs: 75 });
+    const bed = await startSaturable({ maxInFlight: 0, standingWaitMs: 150 });
     const pages = [];
     for (let i = 0; i < 9; i++) pages.push(await pageInFlight(bed));
-    await new Promise((resolve) => setTimeout(resolve, 550));
+    await new Promise((resolve) => setTimeout(resolve, 850));
     for (let i = 0; i < 2; i++) bed.held.shift()?.();
     for (const { answer } of pages.slice(0, 2)) expect((await answer)?.status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -411,7 +412,7 @@ describe('load shedding', () => {
   });
 
   it('never cuts its limit while pages finish in time, however busy the loop', async () => {
-    const bed = await startSaturable({ maxInFlight: 0, standingWaitMs: 75 });
+    const bed = await startSaturable({ maxInFlight: 0, standingWaitMs: 150 });
     for (let round = 0; round < 3; round++) {
       const pages = [];
       for (let i = 0; i < 9; i++) pages.push(await pageInFlight(bed));

@@ -116,7 +116,8 @@ export function createAdmission({
   metrics.limits(enabled ? limits : { enabled, maxInFlight: 0, waitTargetMs: 0 });
   metrics.readStandingWaitFrom(standingWaitMs);
   // The adaptive limit holds the wait under half its target once pages run
-  // late (past half their deadline), so the target itself is crossed only by
+  // late (past half their deadline; past 0.8 of it while what is in flight
+  // holds steady and nothing is refused), so the target itself is crossed only by
   // what the limit cannot foresee; anonymous pages fill only part of it
   // (admission-decision.ts), so they are refused first.
   const concurrency = createConcurrencyLimit({
@@ -127,6 +128,7 @@ export function createAdmission({
     intervalMs: requestDeadlineMs / 15,
     holdMs: requestDeadlineMs / 5,
     lateMs: requestDeadlineMs / 2,
+    steadyLateMs: requestDeadlineMs * 0.8,
   });
   metrics.readConcurrencyLimitFrom((viewer) =>
     enabled ? viewerLimit(concurrency.current(inFlight), viewer) : 0,

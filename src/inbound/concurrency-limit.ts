@@ -22,9 +22,16 @@ export type ConcurrencyLimitOptions = {
   /**
    * A request that took longer than this (ms, from admission to its answer)
    * is running late: the limit is cut only while more than `lateShare` of the
-   * requests answered over an interval were.
+   * requests answered over an interval were. The cut also keeps in flight no
+   * more than the process answers within it.
    */
   lateMs: number;
+  /**
+   * The same mark while what is in flight holds steady and the limit refuses
+   * nothing (ms): clients at full use whose pages still finish inside it are
+   * left alone. Default `lateMs`.
+   */
+  steadyLateMs?: number;
   /** Default 0.05. */
   lateShare?: number;
   /** From this share of the loop's time at work, the process has no CPU to spare. Default 0.95. */
@@ -81,7 +88,14 @@ export type ConcurrencyLimit = {
  * than `lateMs` to be answered at the interval's pace): a busy loop whose pages
  * still finish well inside their deadline is a process at full use, not an overloaded one,
  * and refusing pages there would only turn clients away. Lateness alone never
- * cuts: pages late for a slow upstream wait on nothing here.
+ * cuts: pages late for a slow upstream wait on nothing here. While what is in
+ * flight holds steady and the limit refuses nothing, late means past
+ * `steadyLateMs` instead: clients at full use fill the process once and then
+ * wait for their answers, and while those still come inside the deadline there
+ * is nothing to protect (a closed loop of 256 clients whose pages took 0.9 to
+ * 1.2 s of a 1.5 s deadline was refused a third of the time at `lateMs`). A queue
+ * that grows, or one the limit already holds back, is read against `lateMs`,
+ * so a spike is still cut early and its admitted pages keep their pace.
  */
 export function createConcurrencyLimit({
   aimMs,
@@ -92,6 +106,7 @@ export function createConcurrencyLimit({
   intervalMs,
   holdMs,
   lateMs,
+  steadyLateMs = lateMs,
   lateShare = 0.05,
   floor = 8,
   now = () => performance.now(),
@@ -104,6 +119,7 @@ export function createConcurrencyLimit({
   let bound = false;
   let answered = 0;
   let late = 0;
+  let lateWhenSteady = 0;
   // In flight at the last interval's end, and for how many intervals running it grew.
   let lastInFlight = 0;
   let growing = 0;
@@ -129,8 +145,14 @@ export function createConcurrencyLimit({
     // this long to be answered at the interval's pace. Read only from a pace of
     // `floor` pages or more, and it cuts only a saturated process, whose pages
     // wait for the CPU, not for upstreams.
+    // A queue that grows, or a limit that refuses, is overload in the making,
+    // read against `lateMs`; what holds steady unrefused (a closed loop of
+    // clients at full use) is read against the later steady mark.
     const drainMs = answered >= floor ? (inFlight * elapsedMs) / answered : 0;
-    const runningLate = late > answered * lateShare || drainMs > lateMs;
+    const steady = growing === 0 && !bound;
+    const runningLate = steady
+      ? lateWhenSteady > answered * lateShare || drainMs > steadyLateMs
+      : late > answered * lateShare || drainMs > lateMs;
     if (saturated && runningLate) {
       if (at >= holdUntil) {
         const by = Math.min(0.9, Math.max(0.5, aimMs / waitMs));
@@ -152,6 +174,7 @@ export function createConcurrencyLimit({
     bound = false;
     answered = 0;
     late = 0;
+    lateWhenSteady = 0;
   };
 
   return {
@@ -166,6 +189,7 @@ export function createConcurrencyLimit({
     finished(durationMs) {
       answered++;
       if (durationMs > lateMs) late++;
+      if (durationMs > steadyLateMs) lateWhenSteady++;
     },
   };
 }
