@@ -88,6 +88,8 @@ const chosen = option('variants', '').split(',').filter(Boolean);
 const VARIANTS = chosen.length
   ? ALL_VARIANTS.filter((variant) => chosen.includes(variant.key))
   : ALL_VARIANTS;
+/** How long each look at the gateways' CPU lasts while waiting for them to go idle (ms). */
+const SETTLE_SAMPLE_MS = 500;
 /** The gateway's default request deadline: later answers are worthless. */
 const DEADLINE_MS = loadConfig({ JWT_SECRET: BENCH_SECRET }).requestDeadlineMs;
 
@@ -153,6 +155,7 @@ try {
     const peaks = new Map<string, number>();
     for (const clients of CLIENTS) {
       for (const spec of rotate(VARIANTS, turn++)) {
+        await settle();
         const { report, shed, rssMb } = await measure<LoadReport>(spec.key, {
           type: 'closed',
           connections: clients,
@@ -175,7 +178,7 @@ try {
     const peak = peaks.get('off') ?? peaks.get('defaults') ?? Math.max(...peaks.values());
     for (const factor of FACTORS) {
       for (const spec of rotate(VARIANTS, turn++)) {
-        await sleep(1000); // Let the previous spike's server-side work finish.
+        await settle(); // The previous spike's server-side work, on the same core.
         const { report, shed, rssMb } = await measure<OverloadReport>(spec.key, {
           type: 'overload',
           spikeRate: peak * factor,
@@ -205,6 +208,33 @@ try {
     }
     for (const spec of VARIANTS) {
       if (serverOf(spec.key).exited()) throw new BrokenRun(`${spec.key} exited during the run`);
+    }
+  }
+
+  /**
+   * Waits until every gateway is idle: all of them share core 0, and one
+   * that is still working off a spike's queue (`off` keeps thousands of
+   * requests after its cell's clients gave up) takes that core from the next
+   * cell. A fixed second was not enough: the variant measured after `off`, or
+   * after a collapsed one, collapsed in turn.
+   */
+  async function settle() {
+    const servers = [...running.values()];
+    const startedAt = performance.now();
+    for (;;) {
+      const before = servers.map((server) => server.cpuMs());
+      await sleep(SETTLE_SAMPLE_MS);
+      const busyMs = servers.reduce((sum, server, i) => sum + server.cpuMs() - (before[i] ?? 0), 0);
+      if (busyMs <= SETTLE_SAMPLE_MS / 10) break;
+      if (performance.now() - startedAt > 60_000) {
+        throw new BrokenRun(
+          `the gateways never went idle (${busyMs} ms of CPU in ${SETTLE_SAMPLE_MS} ms)`,
+        );
+      }
+    }
+    const waitedMs = performance.now() - startedAt;
+    if (waitedMs > 2 * SETTLE_SAMPLE_MS) {
+      console.log(`  (waited ${(waitedMs / 1000).toFixed(1)} s for the gateways to go idle)`);
     }
   }
 
