@@ -424,6 +424,17 @@ describe('load shedding', () => {
     expect(metrics).toMatch(/^bff_requests_shed_total\{reason="concurrency"\} 0$/m);
   });
 
+  it('admits anonymous pages up to MAX_IN_FLIGHT while no limit is learnt, even at 1', async () => {
+    const bed = await startSaturable({ maxInFlight: 1 });
+    const anonymous = page(bed.url, undefined, { anonymous: true });
+    await vi.waitFor(() => expect(bed.held.length).toBe(1));
+    bed.releaseAll();
+    expect((await anonymous).status).toBe(200);
+    expect(await metricsText(bed.url)).toMatch(
+      /^bff_admission_concurrency_limit\{viewer="anonymous"\} 0$/m,
+    );
+  });
+
   it('counts a page out of flight when it is answered, and when its client goes away', async () => {
     const bed = await startSaturable({ maxInFlight: 1 });
     const answered = await pageInFlight(bed);

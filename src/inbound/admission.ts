@@ -120,19 +120,25 @@ export function createAdmission({
   // holds steady and nothing is refused), so the target itself is crossed only by
   // what the limit cannot foresee; anonymous pages fill only part of it
   // (admission-decision.ts), so they are refused first.
+  const ceiling = maxInFlight > 0 ? maxInFlight : Number.POSITIVE_INFINITY;
   const concurrency = createConcurrencyLimit({
     aimMs: limits.waitTargetMs / 2,
     readWaitMs: standingWaitMs,
     readBusy: loopBusy(),
-    ceiling: maxInFlight > 0 ? maxInFlight : Number.POSITIVE_INFINITY,
+    ceiling,
     intervalMs: requestDeadlineMs / 15,
     holdMs: requestDeadlineMs / 5,
     lateMs: requestDeadlineMs / 2,
     steadyLateMs: requestDeadlineMs * 0.8,
   });
-  metrics.readConcurrencyLimitFrom((viewer) =>
-    enabled ? viewerLimit(concurrency.current(inFlight), viewer) : 0,
-  );
+  // The limit learnt so far. At the ceiling nothing is learnt: MAX_IN_FLIGHT
+  // alone applies (as `in_flight`), to every viewer alike, and no share of it
+  // is kept from anonymous pages (at MAX_IN_FLIGHT=1 none would be left).
+  const learntLimit = () => {
+    const limit = concurrency.current(inFlight);
+    return limit < ceiling ? limit : Number.POSITIVE_INFINITY;
+  };
+  metrics.readConcurrencyLimitFrom((viewer) => (enabled ? viewerLimit(learntLimit(), viewer) : 0));
   // A shed answer costs a few header writes: its body is built once.
   const body = Buffer.from(errorBody('OVERLOADED'));
   const headers = {
@@ -175,7 +181,7 @@ export function createAdmission({
         viewer: viewerOf(req),
         inFlight,
         standingWaitMs: standingWaitMs(),
-        concurrencyLimit: concurrency.current(inFlight),
+        concurrencyLimit: learntLimit(),
       },
       limits,
     );

@@ -196,7 +196,7 @@ export function createMetrics({
   let readConcurrencyLimit: ((viewer: Viewer) => number) | undefined;
   new Gauge({
     name: 'bff_admission_concurrency_limit',
-    help: 'The adaptive in-flight limit in force, by viewer (anonymous, signed_in); 0: none (admission off, or no limit learnt below the ceiling and no ceiling).',
+    help: 'The adaptive in-flight limit in force, by viewer (anonymous, signed_in); 0: none (admission off, or no limit learnt below MAX_IN_FLIGHT).',
     labelNames: ['viewer'],
     registers: [registry],
     collect() {
