@@ -93,7 +93,7 @@ export type ConcurrencyLimit = {
  * `steadyLateMs` instead: clients at full use fill the process once and then
  * wait for their answers, and while those still come inside the deadline there
  * is nothing to protect (a closed loop of 256 clients whose pages took 0.9 to
- * 1.2 s of a 1.5 s deadline was refused a third of the time at `lateMs`). A queue
+ * 1.2 s of a 1.5 s deadline had most answers refused at `lateMs`). A queue
  * that grows, or one the limit already holds back, is read against `lateMs`,
  * so a spike is still cut early and its admitted pages keep their pace.
  */
