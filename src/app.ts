@@ -251,6 +251,8 @@ export function createServices(
   > & {
     /** The process's own standing wait, for telling its timeouts from an upstream's (upstream-client.ts). */
     ownWaitMs?: () => number;
+    /** The longest its ready work waited lately, for the same (upstream-client.ts). */
+    ownLongestWaitMs?: () => number;
   },
 ): { services: ServiceClients; caches: Caches } {
   const { upstreamUrls, policies, promoCache, catalogCache, logger } = options;
@@ -267,6 +269,7 @@ export function createServices(
         logger,
         forwardHeaders: forwardHeaders[service],
         ownWaitMs: options.ownWaitMs,
+        ownLongestWaitMs: options.ownLongestWaitMs,
       }),
       { logger },
     ),

@@ -88,6 +88,7 @@ export function buildServer(
     redisConnection,
     // Admission's reading (admission is built below; no call is made before it exists).
     ownWaitMs: () => admission.standingWaitMs(),
+    ownLongestWaitMs: () => admission.longestWaitMs(),
   });
   const gateway = createGateway({
     ...config,

@@ -154,6 +154,23 @@ describe('the standing-wait reading', () => {
     return readings;
   }
 
+  it('shows one long turn after a quiet spell as the longest wait, where the standing wait reads nothing', async () => {
+    const wait = createStandingWait({ intervalMs: 60_000, everyMs: 5 });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const [reading] = await readInLongTurns(wait, 1, 200);
+      // Read at the end of that one turn: the probe out waited (nearly) all of it.
+      expect(reading).toBeLessThan(100);
+      expect(wait.longestMs()).toBeGreaterThanOrEqual(150);
+      // And after it, once probes returned again: still the longest of the interval.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(wait.longestMs()).toBeGreaterThanOrEqual(150);
+      expect(wait.currentMs()).toBeLessThan(100);
+    } finally {
+      wait.close();
+    }
+  });
+
   it('reads long turns of the loop while they run, before any interval has ended', async () => {
     // An interval longer than the test: only the probe still waiting can show the queue.
     const wait = createStandingWait({ intervalMs: 60_000, everyMs: 5 });
@@ -223,7 +240,9 @@ async function startSaturable({
     shedReporter: reporter,
   });
   const fixedWait: StandingWait | undefined =
-    standingWaitMs === undefined ? undefined : { currentMs: () => standingWaitMs, close() {} };
+    standingWaitMs === undefined
+      ? undefined
+      : { currentMs: () => standingWaitMs, longestMs: () => standingWaitMs, close() {} };
   // A wait target of 200 ms, whatever the test's deadline.
   const admission = createAdmission({
     enabled: true,

@@ -57,6 +57,24 @@ describe('timeouts while this process is saturated', () => {
     }
   });
 
+  it('nor do timeouts right after one long turn of the loop, as a cold process taking its first burst', async () => {
+    // The standing wait reads one long turn as nothing; the longest wait shows
+    // it. A turn of 400 ms ends just as each 1 s budget runs out: over a fifth.
+    const server = await start(env(1000), hangs);
+    for (let page = 1; page <= 5; page++) {
+      const blocked = new Promise<void>((resolve) =>
+        setTimeout(() => {
+          const until = performance.now() + 400;
+          while (performance.now() < until); // CPU, as a burst of cold pages would spend it
+          resolve();
+        }, 600),
+      );
+      expect(await recommendationsError(server)).toBe('UPSTREAM_TIMEOUT');
+      await blocked;
+      expect(server.upstreams.recommendations.requests).toHaveLength(page);
+    }
+  });
+
   it('while the process has room, open it as before: the page after three asks it nothing', async () => {
     // A budget whose tenth (100 ms) no busy machine's scheduling reaches.
     const server = await start(env(1000), hangs);

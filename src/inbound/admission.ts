@@ -54,6 +54,8 @@ export type Admission = {
    * admission sheds by, read whether or not shedding is on.
    */
   standingWaitMs(): number;
+  /** The longest any ready work waited for the event loop lately (ms): one long turn shows here. */
+  longestWaitMs(): number;
   close(): void;
 };
 
@@ -203,6 +205,7 @@ export function createAdmission({
       return inFlight;
     },
     standingWaitMs,
+    longestWaitMs: () => standingWait.longestMs(),
     close: () => standingWait.close(),
   };
 }

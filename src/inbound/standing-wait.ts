@@ -16,6 +16,14 @@ export type StandingWait = {
    * the probe still waiting has waited so far.
    */
   currentMs(): number;
+  /**
+   * The longest wait (ms) any probe saw over the current and the last interval,
+   * the probe still waiting included: one long turn shows here at once, where
+   * `currentMs` rightly reads it as nothing. Not for admission (one pause is
+   * not a queue); for telling whether something that timed out just now could
+   * have been kept waiting by this process.
+   */
+  longestMs(): number;
   close(): void;
 };
 
@@ -57,6 +65,8 @@ export function createStandingWait({
   let current = 0;
   let intervalStart = performance.now();
   let intervalMin = Number.POSITIVE_INFINITY;
+  let intervalMax = 0;
+  let lastIntervalMax = 0;
   let probes = 0;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
@@ -67,6 +77,7 @@ export function createStandingWait({
   const record = (waitMs: number, now: number) => {
     lastWaitMs = waitMs;
     intervalMin = Math.min(intervalMin, waitMs);
+    intervalMax = Math.max(intervalMax, waitMs);
     probes++;
     // Two probes at least: one probe that waited longer than the interval (a
     // burst, a long pause) shows the queue was long, not that it stayed long;
@@ -74,6 +85,8 @@ export function createStandingWait({
     if (now - intervalStart >= intervalMs && probes >= 2) {
       current = intervalMin;
       intervalMin = Number.POSITIVE_INFINITY;
+      lastIntervalMax = intervalMax;
+      intervalMax = 0;
       probes = 0;
       intervalStart = now;
     }
@@ -95,6 +108,7 @@ export function createStandingWait({
 
   return {
     currentMs: () => Math.max(current, Math.min(lastWaitMs, performance.now() - dueAt)),
+    longestMs: () => Math.max(intervalMax, lastIntervalMax, performance.now() - dueAt),
     close() {
       closed = true;
       dueAt = Number.POSITIVE_INFINITY;

@@ -76,6 +76,12 @@ export type UpstreamClientOptions = {
    * neither opens the breaker nor is retried. Default: never (`0`).
    */
   ownWaitMs?: () => number;
+  /**
+   * The longest any ready work waited for the loop lately, in ms (one long
+   * turn shows here, not in `ownWaitMs`). A timeout right after a turn of a
+   * fifth of the budget or more is this process's too. Default: never (`0`).
+   */
+  ownLongestWaitMs?: () => number;
 };
 
 export function createUpstreamClient({
@@ -87,6 +93,7 @@ export function createUpstreamClient({
   fetch = createPooledFetch(baseUrl, { tls: policy.tls }).fetch,
   forwardHeaders = [],
   ownWaitMs = () => 0,
+  ownLongestWaitMs = () => 0,
 }: UpstreamClientOptions): UpstreamClient {
   // Retries this service may make, shared by every request (retry-budget.ts).
   const retryBudget = createRetryBudget(policy.retryBudget);
@@ -168,8 +175,12 @@ export function createUpstreamClient({
       // fail its fields for the breaker's whole pause after the overload ended
       // (measured at three times the peak: BENCHMARKS.md). Envoy's outlier
       // detection keeps the same split (locally originated errors apart).
+      // One long turn counts too, from a fifth of the budget: a cold process
+      // taking its first burst of hundreds of pages read no standing wait yet,
+      // and its calls' timeouts opened a healthy service's breaker.
       const waitMs = timedOut ? ownWaitMs() : 0;
-      const ours = waitMs * 10 >= budgetMs;
+      const longestMs = timedOut ? ownLongestWaitMs() : 0;
+      const ours = waitMs * 10 >= budgetMs || longestMs * 5 >= budgetMs;
       const { code, ...detail } = classifyFailure(
         cause,
         timedOut,
@@ -177,7 +188,9 @@ export function createUpstreamClient({
       );
       const message =
         `GET ${url}: ${describeFailure(cause, budgetMs)}` +
-        (ours ? ` (this process was saturated: ready work waited ${Math.round(waitMs)} ms)` : '');
+        (ours
+          ? ` (this process was saturated: ready work waited ${Math.round(waitMs)} ms, lately up to ${Math.round(longestMs)} ms)`
+          : '');
       throw upstreamFailure(logger, service, code, message, { ...detail, cause });
     } finally {
       clearTimeout(timer);
