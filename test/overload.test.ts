@@ -380,8 +380,8 @@ describe('load shedding', () => {
     expect((await response.answer).status).toBe(200);
   });
 
-  it('learns a limit once pages run late with the wait past half its target, and sheds past it as concurrency', async () => {
-    // Target 200 ms, aim 100 ms; with what is in flight steady and nothing
+  it('learns a limit once pages run late with the wait past its aim, and sheds past it as concurrency', async () => {
+    // Target 200 ms, aim 50 ms; with what is in flight steady and nothing
     // refused, late past 800 ms (the steady mark, 0.8 of the deadline of
     // 1000 ms): a wait of 150 ms admits pages, and once one of them finishes
     // late the limit is cut to its floor of 8 at the next interval (1000 / 15 ms).

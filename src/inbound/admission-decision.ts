@@ -33,7 +33,7 @@ export type Load = {
   standingWaitMs: number;
   /**
    * The adaptive in-flight limit (concurrency-limit.ts), which holds the wait
-   * under half its target once pages run late; anonymous pages may fill
+   * under a quarter of its target once pages run late; anonymous pages may fill
    * `ANONYMOUS_SHARE` of it. `Infinity` (the default): none.
    */
   concurrencyLimit?: number;

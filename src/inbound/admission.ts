@@ -117,14 +117,17 @@ export function createAdmission({
   };
   metrics.limits(enabled ? limits : { enabled, maxInFlight: 0, waitTargetMs: 0 });
   metrics.readStandingWaitFrom(standingWaitMs);
-  // The adaptive limit holds the wait under half its target once pages run
-  // late (past half their deadline; past 0.8 of it while what is in flight
-  // holds steady and nothing is refused), so the target itself is crossed only by
-  // what the limit cannot foresee; anonymous pages fill only part of it
-  // (admission-decision.ts), so they are refused first.
+  // The adaptive limit holds the wait under a quarter of its target once pages
+  // run late (past half their deadline; past 0.8 of it while what is in flight
+  // holds steady and nothing is refused), so the target itself is crossed only
+  // by what the limit cannot foresee; anonymous pages fill only part of it
+  // (admission-decision.ts), so they are refused first. A quarter: the aim
+  // stayed where it was (a twentieth of the deadline) when the target rose to
+  // a fifth, since at half the target spikes on slow upstreams were cut too
+  // late and collapsed (bench/levers.md, fifth pass).
   const ceiling = maxInFlight > 0 ? maxInFlight : Number.POSITIVE_INFINITY;
   const concurrency = createConcurrencyLimit({
-    aimMs: limits.waitTargetMs / 2,
+    aimMs: limits.waitTargetMs / 4,
     readWaitMs: standingWaitMs,
     readBusy: loopBusy(),
     ceiling,
