@@ -13,7 +13,7 @@ import { toGraphQLError } from './errors/to-graphql-error.js';
 import { EXAMPLE_QUERY } from './graphiql.js';
 import { createShedReporter, type ShedReporter } from './inbound/shed-reporter.js';
 import { forwardVariant } from './outbound/forward-headers.js';
-import { createUpstreamClient } from './outbound/upstream-client.js';
+import { createUpstreamClient, type OwnLoop } from './outbound/upstream-client.js';
 import type { Logger } from './logger.js';
 import {
   createMetrics,
@@ -249,10 +249,8 @@ export function createServices(
     | 'metrics'
     | 'forwardHeaders'
   > & {
-    /** The process's own standing wait, for telling its timeouts from an upstream's (upstream-client.ts). */
-    ownWaitMs?: () => number;
-    /** The longest its ready work waited lately, for the same (upstream-client.ts). */
-    ownLongestWaitMs?: () => number;
+    /** The process's own event loop, for telling its timeouts from an upstream's (upstream-client.ts). */
+    ownLoop?: OwnLoop;
   },
 ): { services: ServiceClients; caches: Caches } {
   const { upstreamUrls, policies, promoCache, catalogCache, logger } = options;
@@ -268,8 +266,7 @@ export function createServices(
         policy: policies[service],
         logger,
         forwardHeaders: forwardHeaders[service],
-        ownWaitMs: options.ownWaitMs,
-        ownLongestWaitMs: options.ownLongestWaitMs,
+        ownLoop: options.ownLoop,
       }),
       { logger },
     ),

@@ -86,9 +86,11 @@ export function buildServer(
     logger,
     metrics,
     redisConnection,
-    // Admission's reading (admission is built below; no call is made before it exists).
-    ownWaitMs: () => admission.standingWaitMs(),
-    ownLongestWaitMs: () => admission.longestWaitMs(),
+    // Admission's readings (admission is built below; no call is made before it exists).
+    ownLoop: {
+      standingWaitMs: () => admission.standingWaitMs(),
+      longestWaitMs: () => admission.longestWaitMs(),
+    },
   });
   const gateway = createGateway({
     ...config,

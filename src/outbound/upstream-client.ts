@@ -70,18 +70,20 @@ export type UpstreamClientOptions = {
   /** Client headers passed on, normalised (`<SERVICE>_FORWARD_HEADERS`). Default: none. */
   forwardHeaders?: readonly string[];
   /**
-   * How long ready work waits for this process's event loop now, in ms
-   * (admission's standing wait). A timeout while it is a tenth of the
-   * attempt's budget or more is this process's, not the upstream's: it
-   * neither opens the breaker nor is retried. Default: never (`0`).
+   * This process's own event loop, as admission reads it: a timeout while it
+   * kept ready work waiting is this process's, not the upstream's, and neither
+   * opens the breaker nor is retried. Default: none (every timeout is the
+   * upstream's).
    */
-  ownWaitMs?: () => number;
-  /**
-   * The longest any ready work waited for the loop lately, in ms (one long
-   * turn shows here, not in `ownWaitMs`). A timeout right after a turn of a
-   * fifth of the budget or more is this process's too. Default: never (`0`).
-   */
-  ownLongestWaitMs?: () => number;
+  ownLoop?: OwnLoop;
+};
+
+/** Readings of this process's event loop (admission.ts has both), in ms. */
+export type OwnLoop = {
+  /** How long ready work waits now: a timeout at ten times this or less is ours. */
+  standingWaitMs(): number;
+  /** The longest it waited lately (one long turn shows here): at five times or less, ours too. */
+  longestWaitMs(): number;
 };
 
 export function createUpstreamClient({
@@ -92,8 +94,7 @@ export function createUpstreamClient({
   random = Math.random,
   fetch = createPooledFetch(baseUrl, { tls: policy.tls }).fetch,
   forwardHeaders = [],
-  ownWaitMs = () => 0,
-  ownLongestWaitMs = () => 0,
+  ownLoop,
 }: UpstreamClientOptions): UpstreamClient {
   // Retries this service may make, shared by every request (retry-budget.ts).
   const retryBudget = createRetryBudget(policy.retryBudget);
@@ -178,8 +179,9 @@ export function createUpstreamClient({
       // One long turn counts too, from a fifth of the budget: a cold process
       // taking its first burst of hundreds of pages read no standing wait yet,
       // and its calls' timeouts opened a healthy service's breaker.
-      const waitMs = timedOut ? ownWaitMs() : 0;
-      const longestMs = timedOut ? ownLongestWaitMs() : 0;
+      const asked = timedOut && ownLoop !== undefined;
+      const waitMs = asked ? ownLoop.standingWaitMs() : 0;
+      const longestMs = asked ? ownLoop.longestWaitMs() : 0;
       const ours = waitMs * 10 >= budgetMs || longestMs * 5 >= budgetMs;
       const { code, ...detail } = classifyFailure(
         cause,
