@@ -25,7 +25,7 @@ import { useShedLateRequests } from '../src/plugins/use-shed-late-requests.js';
 import { perService, perServiceAsync, type PerService } from '../src/upstreams/services.js';
 import { catalogHandler, promoHandler, recommendationsHandler } from './helpers/fixtures.js';
 import { HOMEPAGE_QUERY, TEST_SECRET, testGatewayOptions } from './helpers/gateway.js';
-import { keepLoopBusy } from './helpers/busy-loop.js';
+import { keepLoopBusy, spendCpu } from './helpers/busy-loop.js';
 import { startUpstream, type Handler, type Upstream } from './helpers/upstream.js';
 
 describe('the admission decision', () => {
@@ -143,8 +143,7 @@ describe('the standing-wait reading', () => {
     const readings: number[] = [];
     await new Promise<void>((done) => {
       const turn = () => {
-        const until = performance.now() + turnMs;
-        while (performance.now() < until); // CPU, as a page's work would spend it
+        spendCpu(turnMs);
         readings.push(wait.currentMs());
         if (readings.length === turns) done();
         else setImmediate(turn);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { signToken } from '../src/auth.js';
 import { eventually, useBuiltServers, type BuiltReplica } from './helpers/built-servers.js';
-import { keepLoopBusy } from './helpers/busy-loop.js';
+import { keepLoopBusy, spendCpu } from './helpers/busy-loop.js';
 import { TEST_SECRET } from './helpers/gateway.js';
 
 // A timeout while this process's own loop keeps ready work waiting is the
@@ -64,8 +64,7 @@ describe('timeouts while this process is saturated', () => {
     for (let page = 1; page <= 5; page++) {
       const blocked = new Promise<void>((resolve) =>
         setTimeout(() => {
-          const until = performance.now() + 400;
-          while (performance.now() < until); // CPU, as a burst of cold pages would spend it
+          spendCpu(400); // as a burst of cold pages would
           resolve();
         }, 600),
       );

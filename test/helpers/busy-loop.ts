@@ -8,8 +8,7 @@ export function keepLoopBusy(turnMs: number): { stop(): void } {
   let stopped = false;
   const turn = () => {
     if (stopped) return;
-    const until = performance.now() + turnMs;
-    while (performance.now() < until); // CPU, as a long task would spend it.
+    spendCpu(turnMs);
     setImmediate(turn);
   };
   setImmediate(turn);
@@ -18,4 +17,10 @@ export function keepLoopBusy(turnMs: number): { stop(): void } {
       stopped = true;
     },
   };
+}
+
+/** Spends `ms` of CPU in this turn of the loop, as a page's work or a long task would. */
+export function spendCpu(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
 }
