@@ -92,13 +92,75 @@ describe('the adaptive concurrency limit', () => {
     expect(interval({ inFlight: 200, wait: 10, busy: 0.99, late: false })).toBe(1000);
     const cut = limitUnderTest();
     expect(cut.interval({ inFlight: 200, wait: 100 })).toBe(100);
+    // 100 in flight at 50 answered per 100 ms: 200 ms to answer them all.
     for (let i = 0; i < 5; i++) {
-      expect(cut.interval({ inFlight: 100, wait: 10, busy: 0.99, late: false })).toBe(100);
+      expect(cut.interval({ inFlight: 100, wait: 10, busy: 0.99, late: false, answered: 50 })).toBe(
+        100,
+      );
     }
-    // Refusing, with the loop still at work: a tenth more, not twice as many.
-    expect(cut.interval({ inFlight: 100, wait: 10, busy: 0.99, late: false, refused: true })).toBe(
-      110,
-    );
+    // Refusing, with the loop still at work and that queue: a tenth more, not
+    // twice as many.
+    expect(
+      cut.interval({
+        inFlight: 100,
+        wait: 10,
+        busy: 0.99,
+        late: false,
+        refused: true,
+        answered: 50,
+      }),
+    ).toBe(110);
+  });
+
+  describe('while it refuses and what it admits is answered in time', () => {
+    /** Cut to 100, then held past its hold. */
+    function cutTo100() {
+      const under = limitUnderTest();
+      expect(under.interval({ inFlight: 200, wait: 100 })).toBe(100);
+      for (let i = 0; i < 3; i++) {
+        expect(under.interval({ inFlight: 100, wait: 60, late: false, answered: 50 })).toBe(100);
+      }
+      return under;
+    }
+    const refusing = { inFlight: 100, wait: 40, busy: 0.99, refused: true };
+
+    it('doubles while the queue is answered within a quarter of the late mark, as after a cold process cut a closed loop at its fill', () => {
+      const { interval } = cutTo100();
+      // 100 in flight at 100 answered per 100 ms: 100 ms to answer them all.
+      expect(interval({ ...refusing, late: false })).toBe(200);
+      expect(interval({ ...refusing, inFlight: 200, late: false, answered: 200 })).toBe(400);
+    });
+
+    it('grows by a tenth once a page runs late', () => {
+      const { limit, interval } = cutTo100();
+      limit.finished(600);
+      expect(interval({ ...refusing, late: false })).toBe(110);
+    });
+
+    it('grows by a tenth while the queue takes longer than a quarter of the late mark', () => {
+      const { interval } = cutTo100();
+      // 100 in flight at 30 answered per 100 ms, 61 on average: 164 ms.
+      expect(interval({ ...refusing, late: false, answered: 30 })).toBe(110);
+    });
+
+    it('grows by a tenth on fewer answers than its floor', () => {
+      const { interval } = limitUnderTest();
+      expect(interval({ inFlight: 200, wait: 100 })).toBe(100);
+      for (let i = 0; i < 3; i++) {
+        expect(interval({ inFlight: 7, wait: 60, late: false, answered: 7 })).toBe(100);
+      }
+      expect(interval({ ...refusing, inFlight: 7, late: false, answered: 7 })).toBe(110);
+    });
+  });
+
+  it('sizes a cut by its average pace when one interval answers few (a pause), not by that interval alone', () => {
+    const { interval } = limitUnderTest();
+    for (let i = 0; i < 3; i++) {
+      expect(interval({ inFlight: 200, wait: 10, busy: 0.5, late: false })).toBe(1000);
+    }
+    // A pause: 20 answered, the wait past its aim. Its own pace would drain 100
+    // pages within the late mark; the average (80 an interval) drains 400.
+    expect(interval({ inFlight: 400, wait: 100, answered: 20 })).toBe(200);
   });
 
   it('is cut before any page is answered late, once what is in flight would take past the late mark at the present pace', () => {

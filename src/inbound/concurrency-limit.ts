@@ -81,7 +81,12 @@ export type ConcurrencyLimit = {
  * proportion to how far past the aim (by half at most, by a tenth at least),
  * then held for the reading's window; under the aim, it grows by a tenth while
  * it refuses requests, and doubles while the wait is under half the aim and the
- * loop has idle moments (CPU to spare), back to the ceiling.
+ * loop has idle moments (CPU to spare), back to the ceiling. It also doubles
+ * while it refuses and what it admits is answered in time from a short queue:
+ * the fill of a closed loop of clients looks like a spike's first moments to a
+ * cold process, whose cut then took seconds to grow back a tenth at a time,
+ * refusing clients whose pages were all in time (TCP's slow start after a
+ * timeout, where the steps above are its congestion avoidance).
  *
  * A cut also needs pages running late (more than `lateShare` of those answered
  * over the interval took over `lateMs`, or what is in flight would take longer
@@ -120,6 +125,8 @@ export function createConcurrencyLimit({
   let answered = 0;
   let late = 0;
   let lateWhenSteady = 0;
+  // Pages answered per ms, smoothed over intervals (0: none read yet).
+  let smoothedPace = 0;
   // In flight at the last interval's end, and for how many intervals running it grew.
   let lastInFlight = 0;
   let growing = 0;
@@ -148,7 +155,15 @@ export function createConcurrencyLimit({
     // A queue that grows, or a limit that refuses, is overload in the making,
     // read against `lateMs`; what holds steady unrefused (a closed loop of
     // clients at full use) is read against the later steady mark.
-    const drainMs = answered >= floor ? (inFlight * elapsedMs) / answered : 0;
+    // The pace: this interval's, or its running average if higher, so that one
+    // interval holding a pause (a major collection, a slow turn of the machine)
+    // neither reads as a queue nor sizes a deep cut. Without it, a limit that
+    // grows back quickly (below) was cut deep again by the first such interval.
+    const intervalPace = answered / elapsedMs;
+    smoothedPace =
+      smoothedPace === 0 ? intervalPace : smoothedPace + (intervalPace - smoothedPace) / 4;
+    const pace = Math.max(intervalPace, smoothedPace);
+    const drainMs = answered >= floor ? inFlight / pace : 0;
     const steady = growing === 0 && !bound;
     const runningLate = steady
       ? lateWhenSteady > answered * lateShare || drainMs > steadyLateMs
@@ -157,9 +172,9 @@ export function createConcurrencyLimit({
       if (at >= holdUntil) {
         const by = Math.min(0.9, Math.max(0.5, aimMs / waitMs));
         // Little's law: no more in flight than the process answers within
-        // `lateMs` at the pace of this interval, so that a spike's queue is cut
-        // to size in one step rather than halved once per hold.
-        const drainable = (answered * lateMs) / elapsedMs;
+        // `lateMs` at its present pace, so that a spike's queue is cut to size
+        // in one step rather than halved once per hold.
+        const drainable = pace * lateMs;
         limit = Math.max(floor, Math.floor(Math.min(limit, peak, drainable) * by));
         holdUntil = at + holdMs;
       }
@@ -167,6 +182,11 @@ export function createConcurrencyLimit({
       // A busy loop whose pages still finish in time: at full use, not overloaded.
     } else if (waitMs <= aimMs / 2 && !busy) {
       limit = Math.min(ceiling, Math.max(limit, floor) * 2);
+    } else if (bound && late === 0 && answered >= floor && drainMs <= lateMs / 4) {
+      // Refusing while what it admits is answered in time, from a short queue:
+      // a cut that went too deep (a cold process cut at a closed loop's fill)
+      // is undone in a few intervals, not the seconds a tenth at a time takes.
+      limit = Math.min(ceiling, limit * 2);
     } else if (bound) {
       limit = Math.min(ceiling, Math.max(limit + 1, Math.floor(limit * 1.1)));
     }
