@@ -99,6 +99,23 @@ describe('pooled fetch', () => {
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
   });
 
+  it('sends 300 calls at once by default: pages waiting on a slow service do not queue here for a socket', async () => {
+    // The upstream answers nobody until all 300 are in: with fewer sockets than
+    // calls, the rest would wait here forever (128 was once the default).
+    const held: Array<() => void> = [];
+    const { upstream, fetch } = await setUp((_req, res) => {
+      held.push(() => res.end('{}'));
+      if (held.length === 300) for (const release of held) release();
+    });
+
+    const answers = await Promise.all(
+      Array.from({ length: 300 }, async (_, i) => (await fetch(`${upstream.url}/${i}`)).text()),
+    );
+
+    expect(answers.every((text) => text === '{}')).toBe(true);
+    expect(upstream.connections).toBe(300);
+  });
+
   it('fails a call waiting for a socket as soon as its signal aborts, and never sends it', async () => {
     const held: Array<() => void> = [];
     const { upstream, fetch } = await setUp((_req, res) => void held.push(() => res.end('{}')), {
