@@ -83,9 +83,9 @@ export type ConcurrencyLimit = {
  * it refuses requests, and doubles while the wait is under half the aim and the
  * loop has idle moments (CPU to spare), back to the ceiling. It also doubles
  * while it refuses and what it admits is answered in time from a short queue:
- * the fill of a closed loop of clients looks like a spike's first moments to a
- * cold process, whose cut then took seconds to grow back a tenth at a time,
- * refusing clients whose pages were all in time (TCP's slow start after a
+ * the fill of a closed loop of clients looks like a spike's first moments
+ * (pages just arrived, few answered yet), and its cut then took seconds to grow
+ * back a tenth at a time, refusing clients whose pages were all in time (TCP's slow start after a
  * timeout, where the steps above are its congestion avoidance).
  *
  * A cut also needs pages running late (more than `lateShare` of those answered
@@ -184,7 +184,7 @@ export function createConcurrencyLimit({
       limit = Math.min(ceiling, Math.max(limit, floor) * 2);
     } else if (bound && late === 0 && answered >= floor && drainMs <= lateMs / 4) {
       // Refusing while what it admits is answered in time, from a short queue:
-      // a cut that went too deep (a cold process cut at a closed loop's fill)
+      // a cut that went too deep (at a closed loop's fill, read as a spike's start)
       // is undone in a few intervals, not the seconds a tenth at a time takes.
       limit = Math.min(ceiling, limit * 2);
     } else if (bound) {
