@@ -87,7 +87,7 @@ describe('the adaptive concurrency limit', () => {
       expect(interval({ inFlight: 256, wait: 10, busy: 0.99 })).toBe(1000);
   });
 
-  it('is not cut for a loop with no idle moment while pages finish in time, nor doubled', () => {
+  it('is not cut for a loop with no idle moment while pages finish in time, and grows a tenth at a time from a queue that takes a while to answer', () => {
     const { interval } = limitUnderTest();
     expect(interval({ inFlight: 200, wait: 10, busy: 0.99, late: false })).toBe(1000);
     const cut = limitUnderTest();
@@ -122,13 +122,25 @@ describe('the adaptive concurrency limit', () => {
       }
       return under;
     }
+    // Refusing, with the wait between half its aim and its aim and a loop at
+    // work: the rule that doubles on an idle loop stays out of it.
     const refusing = { inFlight: 100, wait: 40, busy: 0.99, refused: true };
 
-    it('doubles while the queue is answered within a quarter of the late mark, as after a cold process cut a closed loop at its fill', () => {
+    it("doubles while the queue is answered within a quarter of the late mark, as after a closed loop's fill was cut", () => {
       const { interval } = cutTo100();
       // 100 in flight at 100 answered per 100 ms: 100 ms to answer them all.
       expect(interval({ ...refusing, late: false })).toBe(200);
       expect(interval({ ...refusing, inFlight: 200, late: false, answered: 200 })).toBe(400);
+    });
+
+    it('grows by a tenth once its own pace has fallen, however high its average', () => {
+      const { interval } = limitUnderTest();
+      expect(interval({ inFlight: 200, wait: 100 })).toBe(100);
+      for (let i = 0; i < 3; i++) {
+        expect(interval({ inFlight: 100, wait: 60, late: false })).toBe(100);
+      }
+      // 50 answered with 100 in flight: 200 ms at this interval's pace (114 at the average).
+      expect(interval({ ...refusing, late: false, answered: 50 })).toBe(110);
     });
 
     it('grows by a tenth once a page runs late', () => {
@@ -139,7 +151,7 @@ describe('the adaptive concurrency limit', () => {
 
     it('grows by a tenth while the queue takes longer than a quarter of the late mark', () => {
       const { interval } = cutTo100();
-      // 100 in flight at 30 answered per 100 ms, 61 on average: 164 ms.
+      // 100 in flight at 30 answered per 100 ms: 333 ms (the average, 61, is not used here).
       expect(interval({ ...refusing, late: false, answered: 30 })).toBe(110);
     });
 
@@ -151,6 +163,16 @@ describe('the adaptive concurrency limit', () => {
       }
       expect(interval({ ...refusing, inFlight: 7, late: false, answered: 7 })).toBe(110);
     });
+  });
+
+  it('reads one interval that answers few (a pause) at its average pace: no queue to cut for', () => {
+    const { interval } = limitUnderTest();
+    for (let i = 0; i < 3; i++) {
+      expect(interval({ inFlight: 200, wait: 10, busy: 0.5, late: false })).toBe(1000);
+    }
+    // The wait past its aim, 20 answered: 200 in flight would take 1,000 ms at
+    // this interval's pace, 250 ms at the average (80 an interval).
+    expect(interval({ inFlight: 200, wait: 100, late: false, answered: 20 })).toBe(1000);
   });
 
   it('sizes a cut by its average pace when one interval answers few (a pause), not by that interval alone', () => {
@@ -257,8 +279,9 @@ describe('the adaptive concurrency limit', () => {
   it('grows by a tenth while it refuses requests and the wait is between half its aim and its aim', () => {
     const { interval } = limitUnderTest();
     expect(interval({ inFlight: 200, wait: 100 })).toBe(100);
-    expect(interval({ inFlight: 100, wait: 40, refused: true })).toBe(110);
-    expect(interval({ inFlight: 110, wait: 40, refused: true })).toBe(121);
+    // Pages running late: no doubling (the test just above).
+    expect(interval({ inFlight: 100, wait: 40, refused: true, late: true })).toBe(110);
+    expect(interval({ inFlight: 110, wait: 40, refused: true, late: true })).toBe(121);
     // Not refusing anything: nothing to grow for.
     expect(interval({ inFlight: 50, wait: 40 })).toBe(121);
   });

@@ -108,11 +108,12 @@ describe('pooled fetch', () => {
       if (held.length === 300) for (const release of held) release();
     });
 
-    const answers = await Promise.all(
+    const answers = Promise.all(
       Array.from({ length: 300 }, async (_, i) => (await fetch(`${upstream.url}/${i}`)).text()),
     );
+    await vi.waitFor(() => expect(upstream.requests).toHaveLength(300), { timeout: 5000 });
 
-    expect(answers.every((text) => text === '{}')).toBe(true);
+    expect((await answers).every((text) => text === '{}')).toBe(true);
     expect(upstream.connections).toBe(300);
   });
 

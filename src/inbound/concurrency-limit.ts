@@ -82,17 +82,19 @@ export type ConcurrencyLimit = {
  * then held for the reading's window; under the aim, it grows by a tenth while
  * it refuses requests, and doubles while the wait is under half the aim and the
  * loop has idle moments (CPU to spare), back to the ceiling. It also doubles
- * while it refuses and what it admits is answered in time from a short queue:
+ * while it refuses, none of the pages answered over the interval ran late, and
+ * its queue is answered within a quarter of `lateMs` at the interval's pace:
  * the fill of a closed loop of clients looks like a spike's first moments
- * (pages just arrived, few answered yet), and its cut then took seconds to grow
- * back a tenth at a time, refusing clients whose pages were all in time (TCP's slow start after a
- * timeout, where the steps above are its congestion avoidance).
+ * (pages just arrived, few answered yet), and its cut then took seconds to
+ * grow back a tenth at a time, refusing clients whose pages were all in time
+ * (TCP's slow start after a timeout; the steps above are its congestion
+ * avoidance).
  *
  * A cut also needs pages running late (more than `lateShare` of those answered
  * over the interval took over `lateMs`, or what is in flight would take longer
- * than `lateMs` to be answered at the interval's pace): a busy loop whose pages
- * still finish well inside their deadline is a process at full use, not an overloaded one,
- * and refusing pages there would only turn clients away. Lateness alone never
+ * than `lateMs` to be answered at the present pace): a busy loop whose pages
+ * still finish well inside their deadline is a process at full use, not an
+ * overloaded one, and refusing pages there would only turn clients away. Lateness alone never
  * cuts: pages late for a slow upstream wait on nothing here. While what is in
  * flight holds steady and the limit refuses nothing, late means past
  * `steadyLateMs` instead: clients at full use fill the process once and then
@@ -149,16 +151,17 @@ export function createConcurrencyLimit({
     const saturated = waitMs > aimMs || (busy && growing >= 2);
     // Pages show lateness once answered, half a deadline after a spike began.
     // The queue in hand shows it sooner (Little's law): what is in flight takes
-    // this long to be answered at the interval's pace. Read only from a pace of
-    // `floor` pages or more, and it cuts only a saturated process, whose pages
-    // wait for the CPU, not for upstreams.
-    // A queue that grows, or a limit that refuses, is overload in the making,
-    // read against `lateMs`; what holds steady unrefused (a closed loop of
-    // clients at full use) is read against the later steady mark.
-    // The pace: this interval's, or its running average if higher, so that one
-    // interval holding a pause (a major collection, a slow turn of the machine)
-    // neither reads as a queue nor sizes a deep cut. Without it, a limit that
-    // grows back quickly (below) was cut deep again by the first such interval.
+    // this long to be answered at the present pace. Read only from `floor`
+    // pages answered or more, and it cuts only a saturated process, whose pages
+    // wait for the CPU, not for upstreams. A queue that grows, or a limit that
+    // refuses, is overload in the making, read against `lateMs`; what holds
+    // steady unrefused (a closed loop of clients at full use) is read against
+    // the later steady mark. The present pace is the interval's, or its running
+    // average if higher (a quarter per interval, whatever its length), so that
+    // one interval holding a pause (a major collection, a slow turn of the
+    // machine) reads as a shorter queue and sizes no deep cut: without it, a
+    // limit that grows back quickly (below) was cut deep again by the first
+    // such interval.
     const intervalPace = answered / elapsedMs;
     smoothedPace =
       smoothedPace === 0 ? intervalPace : smoothedPace + (intervalPace - smoothedPace) / 4;
@@ -182,11 +185,17 @@ export function createConcurrencyLimit({
       // A busy loop whose pages still finish in time: at full use, not overloaded.
     } else if (waitMs <= aimMs / 2 && !busy) {
       limit = Math.min(ceiling, Math.max(limit, floor) * 2);
-    } else if (bound && late === 0 && answered >= floor && drainMs <= lateMs / 4) {
-      // Refusing while what it admits is answered in time, from a short queue:
-      // a cut that went too deep (at a closed loop's fill, read as a spike's start)
+    } else if (
+      bound &&
+      late === 0 &&
+      answered >= floor &&
+      Math.max(peak, inFlight) / intervalPace <= lateMs / 4
+    ) {
+      // Refusing while its pages are answered in time, from a short queue (read
+      // at the interval's own pace: a slowing process does not double): a cut
+      // that went too deep (at a closed loop's fill, read as a spike's start)
       // is undone in a few intervals, not the seconds a tenth at a time takes.
-      limit = Math.min(ceiling, limit * 2);
+      limit = Math.min(ceiling, Math.max(limit, floor) * 2);
     } else if (bound) {
       limit = Math.min(ceiling, Math.max(limit + 1, Math.floor(limit * 1.1)));
     }
