@@ -94,15 +94,16 @@ export type ConcurrencyLimit = {
  * over the interval took over `lateMs`, or what is in flight would take longer
  * than `lateMs` to be answered at the present pace): a busy loop whose pages
  * still finish well inside their deadline is a process at full use, not an
- * overloaded one, and refusing pages there would only turn clients away. Lateness alone never
- * cuts: pages late for a slow upstream wait on nothing here. While what is in
- * flight holds steady and the limit refuses nothing, late means past
- * `steadyLateMs` instead: clients at full use fill the process once and then
- * wait for their answers, and while those still come inside the deadline there
- * is nothing to protect (a closed loop of 256 clients whose pages took 0.9 to
- * 1.2 s of a 1.5 s deadline had most answers refused at `lateMs`). A queue
- * that grows, or one the limit already holds back, is read against `lateMs`,
- * so a spike is still cut early and its admitted pages keep their pace.
+ * overloaded one, and refusing pages there would only turn clients away.
+ * Lateness alone never cuts: pages late for a slow upstream wait on nothing
+ * here. While what is in flight holds steady and the limit refuses nothing,
+ * late means past `steadyLateMs` instead: clients at full use fill the process
+ * once and then wait for their answers, and while those still come inside the
+ * deadline there is nothing to protect (a closed loop of 256 clients whose
+ * pages took 0.9 to 1.2 s of a 1.5 s deadline had most answers refused at
+ * `lateMs`). A queue that grows, or one the limit already holds back, is read
+ * against `lateMs`, so a spike is still cut early and its admitted pages keep
+ * their pace.
  */
 export function createConcurrencyLimit({
   aimMs,

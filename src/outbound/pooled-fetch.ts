@@ -8,10 +8,10 @@ export type PooledFetchOptions = {
    * `max_connections` per cluster: a bound on file descriptors and on what one
    * service is asked to hold, far past what this process keeps busy with the
    * default timeouts (each page holds one call per service at a time, and each
-   * call ends within its budget, at most a second). 128 was a fixed number that throttled slow
-   * upstreams: at 200 ms a service got at most 640 calls/s, and in a spike of
-   * 256 pages in flight the rest waited here for a socket, ran late, timed out
-   * and opened breakers (bench/levers.md, sixth pass). Calls beyond it wait in
+   * call ends within its budget, at most a second). 128 was a fixed number
+   * that throttled slow upstreams: at 200 ms a service got at most 640 calls/s,
+   * and in a spike of 256 pages in flight the rest waited here for a socket,
+   * ran late, timed out and opened breakers (bench/levers.md, sixth pass). Calls beyond it wait in
    * undici's queue, which has no bound of its own (undici has no `maxQueue`):
    * admission's MAX_IN_FLIGHT bounds it (at most that many pages, each with one
    * call per service at a time), and a waiting call fails as soon as its
