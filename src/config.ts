@@ -328,6 +328,10 @@ const serviceEnv = (defaults: UpstreamPolicy) =>
       milliseconds.default(defaults.breaker.halfOpenAfterMs),
       'how long an open circuit sends nothing before one probe: recovery is noticed within seconds',
     ),
+    MAX_CONNECTIONS: doc(
+      z.coerce.number().int().min(1).max(65_536).default(defaults.maxConnections),
+      'most sockets open to the service at once (a keep-alive pool); a call past it waits for a socket, within its budget. Lower it only for a service that limits connections per client: each page holds one call per service at a time, so a low number throttles pages that wait on a slow service',
+    ),
     CA_FILE: doc(
       z.string().min(1).optional(),
       "PEM file of the CA (or CAs) that signed an `https://` upstream's certificate, for a private CA; read at startup (unreadable: startup fails)",
@@ -542,6 +546,7 @@ const Env = GlobalEnv.extend({
             minPerSecond: s.RETRY_BUDGET_MIN_PER_SECOND,
           },
           breaker: { threshold: s.BREAKER_THRESHOLD, halfOpenAfterMs: s.BREAKER_HALF_OPEN_MS },
+          maxConnections: s.MAX_CONNECTIONS,
           tls: upstreamTls(service),
         };
       }),

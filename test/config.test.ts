@@ -106,6 +106,7 @@ describe('loadConfig', () => {
     ['RATE_LIMIT_BURST', '0'],
     ['PROMO_RETRY_BUDGET_PERCENT', '101'],
     ['CATALOG_RETRY_BUDGET_MIN_PER_SECOND', '-1'],
+    ['PROMO_MAX_CONNECTIONS', '0'],
     ['TRUSTED_PROXIES', '10.0.0.0/33'],
     ['TRUSTED_PROXIES', 'proxy.internal'],
   ])('stops on %s=%s with a message naming the variable', (name, value) => {
@@ -117,13 +118,19 @@ describe('loadConfig', () => {
   });
 
   it("reads per-service policies and falls back on each service's own defaults", () => {
-    const config = loadConfig({ CATALOG_RETRIES: '3', PROMO_BREAKER_THRESHOLD: '9' });
+    const config = loadConfig({
+      CATALOG_RETRIES: '3',
+      PROMO_BREAKER_THRESHOLD: '9',
+      CATALOG_MAX_CONNECTIONS: '16',
+    });
     expect(config.policies.catalog.retries).toBe(3);
+    expect(config.policies.catalog.maxConnections).toBe(16);
     expect(config.policies.promo.breaker.threshold).toBe(9);
     expect(config.policies.recommendations).toMatchObject({
       timeoutMs: 1000,
       retries: 1,
       breaker: { threshold: 5, halfOpenAfterMs: 5000 },
+      maxConnections: 1024,
     });
   });
 

@@ -4,6 +4,10 @@ import {
   type PooledFetch,
   type PooledFetchOptions,
 } from '../src/outbound/pooled-fetch.js';
+import { silentLogger } from '../src/logger.js';
+import { RequestRecord, silentSink } from '../src/observability/request-record.js';
+import { createUpstreamClient } from '../src/outbound/upstream-client.js';
+import { SHARED_POLICY } from '../src/upstreams/policy.js';
 import { startUpstream, type Handler, type Upstream } from './helpers/upstream.js';
 
 // The transport under ky: a real loopback server on the other end of every test.
@@ -115,6 +119,23 @@ describe('pooled fetch', () => {
 
     expect((await answers).every((text) => text === '{}')).toBe(true);
     expect(upstream.connections).toBe(300);
+  });
+
+  it("keeps an upstream client to its policy's sockets (<SERVICE>_MAX_CONNECTIONS)", async () => {
+    const upstream = await startUpstream(json({ ok: true }));
+    open.push(upstream);
+    const client = createUpstreamClient({
+      service: 'promo',
+      baseUrl: upstream.url,
+      policy: { ...SHARED_POLICY, timeoutMs: 5000, maxConnections: 1 },
+      logger: silentLogger,
+    });
+    const record = RequestRecord.detached({ deadlineMs: 30_000, metrics: silentSink });
+
+    await Promise.all(Array.from({ length: 5 }, () => client.getJson('promotions', { record })));
+
+    expect(upstream.requests).toHaveLength(5);
+    expect(upstream.connections).toBe(1); // one after another, on the one socket
   });
 
   it('fails a call waiting for a socket as soon as its signal aborts, and never sends it', async () => {

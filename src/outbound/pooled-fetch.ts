@@ -1,17 +1,23 @@
 import { Pool, type Dispatcher } from 'undici';
 import type { UpstreamTls } from './upstream-tls.js';
 
+/**
+ * Most sockets open to one origin at once, by default: Envoy's default
+ * `max_connections` per cluster. A bound on file descriptors and on what one
+ * service is asked to hold, far past what this process keeps busy with the
+ * default timeouts (each page holds one call per service at a time, and each
+ * call ends within its budget, at most a second). 128 was a fixed number that
+ * throttled slow upstreams: at 200 ms a service got at most 640 calls/s, and in
+ * a spike of 256 pages in flight the rest waited here for a socket, ran late,
+ * timed out and opened breakers (bench/levers.md, sixth pass).
+ */
+export const DEFAULT_CONNECTIONS = 1024;
+
 /** Options of `createPooledFetch`. */
 export type PooledFetchOptions = {
   /**
-   * Most sockets open to the origin at once. Default 1024, Envoy's default
-   * `max_connections` per cluster: a bound on file descriptors and on what one
-   * service is asked to hold, far past what this process keeps busy with the
-   * default timeouts (each page holds one call per service at a time, and each
-   * call ends within its budget, at most a second). 128 was a fixed number
-   * that throttled slow upstreams: at 200 ms a service got at most 640 calls/s,
-   * and in a spike of 256 pages in flight the rest waited here for a socket,
-   * ran late, timed out and opened breakers (bench/levers.md, sixth pass). Calls beyond it wait in
+   * Most sockets open to the origin at once. Default `DEFAULT_CONNECTIONS`
+   * (`<SERVICE>_MAX_CONNECTIONS` sets it per service). Calls beyond it wait in
    * undici's queue, which has no bound of its own (undici has no `maxQueue`):
    * admission's MAX_IN_FLIGHT bounds it (at most that many pages, each with one
    * call per service at a time), and a waiting call fails as soon as its
@@ -44,7 +50,7 @@ const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
  */
 export function createPooledFetch(
   origin: string,
-  { connections = 1024, keepAliveTimeoutMs = 4000, tls }: PooledFetchOptions = {},
+  { connections = DEFAULT_CONNECTIONS, keepAliveTimeoutMs = 4000, tls }: PooledFetchOptions = {},
 ): PooledFetch {
   const pool = new Pool(origin, {
     connections,

@@ -65,7 +65,7 @@ export type UpstreamClientOptions = {
   logger: Logger;
   /** Source of jitter; tests may pin it. Default `Math.random`. */
   random?: () => number;
-  /** The transport under ky. Default: a keep-alive undici pool for `baseUrl` (pooled-fetch.ts), with `policy.tls`. */
+  /** The transport under ky. Default: a keep-alive undici pool for `baseUrl` (pooled-fetch.ts), with `policy.tls` and `policy.maxConnections`. */
   fetch?: typeof globalThis.fetch;
   /** Client headers passed on, normalised (`<SERVICE>_FORWARD_HEADERS`). Default: none. */
   forwardHeaders?: readonly string[];
@@ -92,7 +92,7 @@ export function createUpstreamClient({
   policy,
   logger,
   random = Math.random,
-  fetch = createPooledFetch(baseUrl, { tls: policy.tls }).fetch,
+  fetch = createPooledFetch(baseUrl, { tls: policy.tls, connections: policy.maxConnections }).fetch,
   forwardHeaders = [],
   ownLoop,
 }: UpstreamClientOptions): UpstreamClient {

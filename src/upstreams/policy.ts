@@ -1,3 +1,4 @@
+import { DEFAULT_CONNECTIONS } from '../outbound/pooled-fetch.js';
 import type { UpstreamTls } from '../outbound/upstream-tls.js';
 
 /**
@@ -33,6 +34,8 @@ export type UpstreamPolicy = {
   breaker: { threshold: number; halfOpenAfterMs: number };
   /** Largest body accepted. */
   maxBodyBytes: number;
+  /** Most sockets open to the service at once; calls past it wait for one, within their budget. */
+  maxConnections: number;
   /** A private CA and a client certificate (`<SERVICE>_CA_FILE`, …); unset: Node's defaults. */
   tls?: UpstreamTls | undefined;
 };
@@ -52,6 +55,8 @@ const MiB = 1024 * 1024;
  *   not 1.5× (Google SRE's retry budget).
  * - The breaker opens after 5 consecutive failures and probes again after 5 s:
  *   a dead upstream then costs nothing, and recovery is noticed within seconds.
+ * - Up to 1,024 sockets (pooled-fetch.ts says why): pages waiting on a slow
+ *   service are not held back by a pool of ours.
  */
 export const SHARED_POLICY = {
   retries: 1,
@@ -59,4 +64,5 @@ export const SHARED_POLICY = {
   retryBudget: { percent: 10, minPerSecond: 1 },
   breaker: { threshold: 5, halfOpenAfterMs: 5000 },
   maxBodyBytes: MiB,
+  maxConnections: DEFAULT_CONNECTIONS,
 } as const satisfies Omit<UpstreamPolicy, 'timeoutMs'>;
