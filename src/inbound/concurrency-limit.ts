@@ -172,6 +172,17 @@ export function createConcurrencyLimit({
     const runningLate = steady
       ? lateWhenSteady > answered * lateShare || drainMs > steadyLateMs
       : late > answered * lateShare || drainMs > lateMs;
+    // Doubled back: CPU to spare (the wait under half the aim, idle moments),
+    // or refusing while its pages are answered in time from a short queue
+    // (read at the interval's own pace: a slowing process does not double),
+    // so a cut that went too deep (at a closed loop's fill, read as a spike's
+    // start) is undone in a few intervals, not the seconds a tenth at a time takes.
+    const idle = waitMs <= aimMs / 2 && !busy;
+    const cutTooDeep =
+      bound &&
+      late === 0 &&
+      answered >= floor &&
+      Math.max(peak, inFlight) / intervalPace <= lateMs / 4;
     if (saturated && runningLate) {
       if (at >= holdUntil) {
         const by = Math.min(0.9, Math.max(0.5, aimMs / waitMs));
@@ -184,18 +195,7 @@ export function createConcurrencyLimit({
       }
     } else if (waitMs > aimMs) {
       // A busy loop whose pages still finish in time: at full use, not overloaded.
-    } else if (waitMs <= aimMs / 2 && !busy) {
-      limit = Math.min(ceiling, Math.max(limit, floor) * 2);
-    } else if (
-      bound &&
-      late === 0 &&
-      answered >= floor &&
-      Math.max(peak, inFlight) / intervalPace <= lateMs / 4
-    ) {
-      // Refusing while its pages are answered in time, from a short queue (read
-      // at the interval's own pace: a slowing process does not double): a cut
-      // that went too deep (at a closed loop's fill, read as a spike's start)
-      // is undone in a few intervals, not the seconds a tenth at a time takes.
+    } else if (idle || cutTooDeep) {
       limit = Math.min(ceiling, Math.max(limit, floor) * 2);
     } else if (bound) {
       limit = Math.min(ceiling, Math.max(limit + 1, Math.floor(limit * 1.1)));
