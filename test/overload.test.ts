@@ -311,6 +311,25 @@ async function pageInFlight(
   return { answer };
 }
 
+/**
+ * Nine pages held in flight past the steady late mark (800 ms of a 1,000 ms
+ * deadline), then the first `late` of them answered: the limit is cut to its
+ * floor of 8 at the next interval (1000 / 15 ms), which has passed on return.
+ * Gives the pages still held.
+ */
+async function cutToFloorByLatePages(
+  bed: Saturable,
+  late: number,
+): Promise<Array<{ answer: Promise<Response> }>> {
+  const pages = [];
+  for (let i = 0; i < 9; i++) pages.push(await pageInFlight(bed));
+  await new Promise((resolve) => setTimeout(resolve, 850));
+  for (let i = 0; i < late; i++) bed.held.shift()?.();
+  for (const { answer } of pages.slice(0, late)) expect((await answer).status).toBe(200);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  return pages.slice(late);
+}
+
 async function metricsText(url: string): Promise<string> {
   const response = await fetch(`${url}/metrics`);
   expect(response.status).toBe(200);
@@ -385,12 +404,7 @@ describe('load shedding', () => {
     // 1000 ms): a wait of 150 ms admits pages, and once one of them finishes
     // late the limit is cut to its floor of 8 at the next interval (1000 / 15 ms).
     const bed = await startSaturable({ maxInFlight: 0, standingWaitMs: 150 });
-    const pages = [];
-    for (let i = 0; i < 9; i++) pages.push(await pageInFlight(bed));
-    await new Promise((resolve) => setTimeout(resolve, 850));
-    bed.held.shift()?.();
-    expect((await pages[0]?.answer)?.status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const pages = await cutToFloorByLatePages(bed, 1);
     const callsBefore = bed.upstreamCalls();
 
     const tenth = await page(bed.url);
@@ -401,19 +415,14 @@ describe('load shedding', () => {
     expect(metrics).toMatch(/^bff_requests_shed_total\{reason="concurrency"\} 1$/m);
     expect(metrics).toMatch(/^bff_admission_concurrency_limit\{viewer="signed_in"\} 8$/m);
     bed.releaseAll();
-    for (const { answer } of pages.slice(1)) expect((await answer).status).toBe(200);
+    for (const { answer } of pages) expect((await answer).status).toBe(200);
   });
 
   it('sheds anonymous pages first once the limit binds: the last tenth of it is kept for signed-in pages', async () => {
     // As above: the limit is cut to its floor of 8, and held there (the wait
     // stays past its aim), so anonymous pages may fill 7 slots.
     const bed = await startSaturable({ maxInFlight: 0, standingWaitMs: 150 });
-    const pages = [];
-    for (let i = 0; i < 9; i++) pages.push(await pageInFlight(bed));
-    await new Promise((resolve) => setTimeout(resolve, 850));
-    for (let i = 0; i < 2; i++) bed.held.shift()?.();
-    for (const { answer } of pages.slice(0, 2)) expect((await answer)?.status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const pages = await cutToFloorByLatePages(bed, 2);
 
     // 7 in flight: an anonymous page is refused, a signed-in one admitted.
     const anonymous = await page(bed.url, undefined, { anonymous: true });
@@ -426,7 +435,7 @@ describe('load shedding', () => {
     expect(metrics).toMatch(/^bff_admission_concurrency_limit\{viewer="signed_in"\} 8$/m);
     bed.releaseAll();
     expect((await signedIn.answer).status).toBe(200);
-    for (const { answer } of pages.slice(2)) expect((await answer).status).toBe(200);
+    for (const { answer } of pages) expect((await answer).status).toBe(200);
   });
 
   it('never cuts its limit while pages finish in time, however busy the loop', async () => {
