@@ -172,6 +172,10 @@ function renderComparisons(find: (name: string) => RowResult | undefined, noise:
       `| ${question} | ${a} / ${b} | ${verdict(x.peak[16], y.peak[16], noise.throughput)} | ${verdict(x.peak[64], y.peak[64], noise.throughput)} | ${verdict(x.cpuMsPerPage, y.cpuMsPerPage, noise.cpu)} | ${verdict(x.light.p50, y.light.p50, noise.latency)} |`,
     );
   };
+  throughput('the fixed HTTP client (ablation)', ROW.floorKy, ROW.floor);
+  throughput('the fixed server stack (ablation)', ROW.yogaFloor, ROW.floor);
+  throughput('the fixed stack together (ablation)', ROW.yogaFloorKy, ROW.floor);
+  throughput('gateway against the fixed stack', ROW.gateway, ROW.yogaFloorKy);
   throughput('shared caches (signed in)', ROW.cached, ROW.gateway);
   throughput('page cache (anonymous)', ROW.anonymousCached, ROW.anonymousUncached);
   throughput('Redis as second level', ROW.redis, ROW.cached);

@@ -25,6 +25,11 @@ export type RowSpec = {
 
 export const SERVERS: ServerSpec[] = [
   { key: 'floor', script: 'bench/servers/floor.js' },
+  // Ablations of the fixed stack (issue 20): the floor with ky as its HTTP
+  // client, and graphql-yoga answering from the floor's page.
+  { key: 'floor-ky', script: 'bench/servers/floor.js', env: { FLOOR_CLIENT: 'ky' } },
+  { key: 'yoga-floor', script: 'bench/servers/yoga-floor.js' },
+  { key: 'yoga-floor-ky', script: 'bench/servers/yoga-floor.js', env: { FLOOR_CLIENT: 'ky' } },
   // Handed the bytes and headers of a page-cache hit of `gateway-cached` (homepage.ts).
   { key: 'canned', script: 'bench/servers/canned.js' },
   { key: 'gateway', script: 'src/main.js', env: UNCACHED_ENV },
@@ -64,6 +69,9 @@ export const ROW = {
   floor: 'floor',
   floorAnonymous: 'floor, anonymous',
   canned: 'canned answer',
+  floorKy: 'floor, calls through ky',
+  yogaFloor: 'graphql-yoga over the floor',
+  yogaFloorKy: 'graphql-yoga over the floor, calls through ky',
   gateway: 'gateway',
   copy: 'gateway (A/A copy)',
   cached: 'gateway, caches on',
@@ -98,6 +106,27 @@ export const ROWS: RowSpec[] = [
     viewer: 'anonymous',
     about:
       "node:http writing the bytes and headers of the gateway's page-cache hit (bench/servers/canned.ts): what this machine allows a hit",
+  },
+  {
+    name: ROW.floorKy,
+    server: 'floor-ky',
+    viewer: 'signed-in',
+    about:
+      "ablation: the floor with its three calls made through ky 1 on the gateway's undici pool, as the upstream client makes them (a call's AbortController and timer, ky's retries and timeout off): what the fixed HTTP client alone costs",
+  },
+  {
+    name: ROW.yogaFloor,
+    server: 'yoga-floor',
+    viewer: 'signed-in',
+    about:
+      "ablation: graphql-yoga and graphql as shipped, the gateway's schema, `homepage` resolved to the floor's page over http.request (bench/servers/yoga-floor.ts; no ky, zod, DataLoader or plugin of ours): what the fixed server stack alone costs",
+  },
+  {
+    name: ROW.yogaFloorKy,
+    server: 'yoga-floor-ky',
+    viewer: 'signed-in',
+    about:
+      "ablation: both of the above together, graphql-yoga over the floor with its calls through ky: the fixed stack with none of the gateway's own work (validation, batching, resilience, observability, admission)",
   },
   {
     name: ROW.gateway,
