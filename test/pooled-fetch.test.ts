@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createPooledFetch,
   type PooledFetch,
+  type PooledFetchInit,
   type PooledFetchOptions,
 } from '../src/outbound/pooled-fetch.js';
 import { silentLogger } from '../src/logger.js';
@@ -159,6 +160,24 @@ describe('pooled fetch', () => {
     held[1]?.();
     expect(await (await third).text()).toBe('{}');
     expect(upstream.requests.map((request) => request.path)).toEqual(['/first', '/third']);
+  });
+
+  it("cancels by the callSignal given beside a Request, whose own signal never aborts (ky's way)", async () => {
+    const held: Array<() => void> = [];
+    const { upstream, fetch } = await setUp((_req, res) => void held.push(() => res.end('{}')));
+    const call = new AbortController();
+    const kys = new AbortController(); // ky's own: nobody aborts it
+    const request = new Request(`${upstream.url}/slow`, { signal: kys.signal });
+    const answer = (fetch as (input: Request, init: PooledFetchInit) => Promise<Response>)(
+      request,
+      { callSignal: call.signal },
+    );
+    await vi.waitFor(() => expect(held).toHaveLength(1));
+
+    call.abort(new DOMException('over budget', 'TimeoutError'));
+
+    await expect(answer).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect(kys.signal.aborted).toBe(false);
   });
 
   it('frees the connection when a body is cancelled half-read, so the next call goes through', async () => {

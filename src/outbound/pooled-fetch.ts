@@ -30,6 +30,21 @@ export type PooledFetchOptions = {
   tls?: UpstreamTls | undefined;
 };
 
+/**
+ * What a caller may pass beside the Request (ky hands its unknown options to
+ * its `fetch` as the second argument).
+ */
+export type PooledFetchInit = {
+  /**
+   * The call's cancellation, used instead of the Request's own signal. ky 1
+   * builds every Request with a signal of its own and, given the caller's, ties
+   * the two together with `AbortSignal.any`, whose weak references survive the
+   * young generation and die in a major collection; passed here the call's
+   * signal needs none of that (upstream-client.ts).
+   */
+  callSignal?: AbortSignal;
+};
+
 /** A `fetch` for one origin, and a way to close its sockets. */
 export type PooledFetch = {
   fetch: typeof globalThis.fetch;
@@ -44,7 +59,7 @@ const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
  * option. Node 20's global fetch costs several times a pooled `request` per call
  * (BENCHMARKS.md); this keeps ky's API and error types and swaps only the
  * transport. It answers only what our upstream client asks of fetch: the
- * request's method, URL, headers and signal go out; the status, headers and a
+ * request's method, URL, headers and signal (or `callSignal`) go out; the status, headers and a
  * streamed body come back. Redirects are never followed (as `redirect: 'manual'`).
  * A request for another origin is refused rather than silently sent elsewhere.
  */
@@ -63,10 +78,14 @@ export function createPooledFetch(
   });
   const expected = new URL(origin).origin;
 
-  async function pooledFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+  async function pooledFetch(
+    input: RequestInfo | URL,
+    init?: RequestInit & PooledFetchInit,
+  ): Promise<Response> {
     // ky hands over a finished Request, with its own extra options as `init`
-    // (none of which concern the transport): no second Request is built for it.
+    // (of which only `callSignal` concerns the transport): no second Request is built for it.
     const request = input instanceof Request ? input : new Request(input, init);
+    const signal = init?.callSignal ?? request.signal;
     const url = new URL(request.url);
     if (url.origin !== expected) {
       throw new TypeError(`pooled fetch for ${expected} cannot send to ${url.origin}`);
@@ -79,9 +98,9 @@ export function createPooledFetch(
         method: request.method as 'GET',
         headers,
         body: request.body === null ? null : Buffer.from(await request.arrayBuffer()),
-        signal: request.signal,
+        signal,
       }),
-      request.signal,
+      signal,
     );
     const responseHeaders = new Headers();
     for (const [name, value] of Object.entries(answer.headers)) {

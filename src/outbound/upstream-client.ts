@@ -7,7 +7,7 @@ import {
   handleWhen,
   type CircuitBreakerPolicy,
 } from 'cockatiel';
-import ky, { HTTPError, type KyInstance } from 'ky';
+import ky, { HTTPError, type KyInstance, type Options as KyOptions } from 'ky';
 import { upstreamFailure, UpstreamError } from '../errors/upstream-error.js';
 import type { Logger } from '../logger.js';
 import {
@@ -20,7 +20,7 @@ import type { UpstreamPolicy } from '../upstreams/policy.js';
 import type { ServiceName } from '../upstreams/services.js';
 import { classifyFailure, describeFailure } from './classify-failure.js';
 import { forwardedHeaders } from './forward-headers.js';
-import { createPooledFetch } from './pooled-fetch.js';
+import { createPooledFetch, type PooledFetchInit } from './pooled-fetch.js';
 import { readBody } from './read-body.js';
 import { createRetryBudget } from './retry-budget.js';
 import { sharedMaxAgeMs } from './response-headers.js';
@@ -65,8 +65,6 @@ export type UpstreamClientOptions = {
   logger: Logger;
   /** Source of jitter; tests may pin it. Default `Math.random`. */
   random?: () => number;
-  /** The transport under ky. Default: a keep-alive undici pool for `baseUrl` (pooled-fetch.ts), with `policy.tls` and `policy.maxConnections`. */
-  fetch?: typeof globalThis.fetch;
   /** Client headers passed on, normalised (`<SERVICE>_FORWARD_HEADERS`). Default: none. */
   forwardHeaders?: readonly string[];
   /**
@@ -92,14 +90,15 @@ export function createUpstreamClient({
   policy,
   logger,
   random = Math.random,
-  fetch = createPooledFetch(baseUrl, { tls: policy.tls, connections: policy.maxConnections }).fetch,
   forwardHeaders = [],
   ownLoop,
 }: UpstreamClientOptions): UpstreamClient {
   // Retries this service may make, shared by every request (retry-budget.ts).
   const retryBudget = createRetryBudget(policy.retryBudget);
   const http: KyInstance = ky.create({
-    fetch,
+    // The transport under ky: a keep-alive undici pool for this origin.
+    fetch: createPooledFetch(baseUrl, { tls: policy.tls, connections: policy.maxConnections })
+      .fetch,
     prefixUrl: baseUrl,
     headers: { accept: 'application/json' },
     // Retries and timeouts are ours (see UpstreamPolicy); a redirect is a broken
@@ -151,8 +150,7 @@ export function createUpstreamClient({
     let text: string;
     let maxAgeMs: number | undefined;
     try {
-      const response = await http.get(path, {
-        searchParams: call.searchParams,
+      const options: KyOptions & PooledFetchInit = {
         headers: {
           // First, so that nothing forwarded could replace the gateway's own (config refuses those too).
           ...call.forwarded,
@@ -160,8 +158,13 @@ export function createUpstreamClient({
           'x-request-id': call.requestId,
           ...call.traceHeaders,
         },
-        signal,
-      });
+        // To the pooled fetch beside ky's Request, which ky hands over with its
+        // own signal; given as ky's `signal`, ky 1 would tie the two together
+        // with AbortSignal.any on every call, whose weak references outlive the
+        // young generation (measured: bench/levers.md, issue 20).
+        callSignal: signal,
+      };
+      const response = await http.get(path, options);
       maxAgeMs = sharedMaxAgeMs(response.headers.get('cache-control'));
       text = await readBody(response, policy.maxBodyBytes, signal);
     } catch (cause) {
@@ -229,9 +232,8 @@ export function createUpstreamClient({
         (spanContext) => {
           const traceHeaders: Record<string, string> = {};
           injectTraceContext(spanContext, traceHeaders);
-          return measuredCall(path, {
+          return measuredCall(withQuery(path, options.searchParams), {
             record,
-            searchParams: options.searchParams,
             deadlineAt: shared?.deadlineAt ?? record.deadlineAt,
             signal: shared ? undefined : record.signal,
             requestId: record.requestId,
@@ -314,7 +316,6 @@ export function createUpstreamClient({
 type Call = {
   /** Where the call and its retries are reported. */
   record: RequestRecord;
-  searchParams: Record<string, string | number> | undefined;
   deadlineAt: number;
   signal: AbortSignal | undefined;
   requestId: string;
@@ -322,3 +323,17 @@ type Call = {
   /** Client headers passed on (normalised), when the service forwards any. */
   forwarded: Record<string, string> | undefined;
 };
+
+/**
+ * The path with its query string. Built here rather than by ky's `searchParams`,
+ * with which ky 1 builds every Request twice (once without the query, once
+ * with it): each Request on Node 20 ties its signal to a fresh controller
+ * through a `WeakRef` and a finalization registration, which outlive the young
+ * generation and die in a major collection (bench/levers.md, issue 20).
+ */
+function withQuery(path: string, searchParams: GetJsonOptions['searchParams']): string {
+  if (searchParams === undefined) return path;
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(searchParams)) query.append(name, String(value));
+  return `${path}?${query.toString()}`;
+}
