@@ -38,6 +38,8 @@ export const SERVERS: ServerSpec[] = [
   { key: 'gateway-cached', script: 'src/main.js' },
   { key: 'gateway-no-page-cache', script: 'src/main.js', env: { PAGE_CACHE_TTL_MS: '0' } },
   { key: 'gateway-redis', script: 'src/main.js', redis: true },
+  // Ablation: the page-cache hit without its request log line (issue 20).
+  { key: 'gateway-cached-unlogged', script: 'src/main.js', env: { LOG_LEVEL: 'warn' } },
   { key: 'apollo', script: 'bench/servers/apollo.js', env: UNCACHED_ENV },
   { key: 'mercurius', script: 'bench/servers/mercurius.js', env: UNCACHED_ENV },
   { key: 'sequential', script: 'bench/servers/sequential.js', env: UNCACHED_ENV },
@@ -78,6 +80,7 @@ export const ROW = {
   anonymousUncached: 'gateway, anonymous, page cache off',
   anonymousCached: 'gateway, anonymous, page cache on',
   redis: 'gateway, caches on, Redis',
+  anonymousCachedUnlogged: 'gateway, anonymous, page cache on, LOG_LEVEL=warn',
   apollo: 'Apollo Server 5',
   mercurius: 'Mercurius + graphql-jit',
   sequential: 'gateway, sequential',
@@ -157,6 +160,13 @@ export const ROWS: RowSpec[] = [
     server: 'gateway-cached',
     viewer: 'anonymous',
     about: 'defaults: anonymous pages from the page cache in front of yoga',
+  },
+  {
+    name: ROW.anonymousCachedUnlogged,
+    server: 'gateway-cached-unlogged',
+    viewer: 'anonymous',
+    about:
+      'ablation: page-cache hits as above with no request log line (`LOG_LEVEL=warn`): what the line, a feature, costs a hit',
   },
   {
     name: ROW.redis,
