@@ -125,9 +125,12 @@ const SCENARIOS = ALL_SCENARIOS.filter((scenario) =>
 const rows = ROWS.filter(
   (row) => !ONLY || ONLY.includes(row.server) || REQUIRED_ROWS.includes(row.name),
 );
-// The canned answer serves what gateway-cached's page cache sent: that server runs too.
+// The canned answers serve what gateway-cached's page cache sent: that server runs too.
+const CANNED_SCRIPT = 'bench/servers/canned.js';
 const needed = new Set(rows.map((row) => row.server));
-if (needed.has('canned')) needed.add('gateway-cached');
+if (SERVERS.some((server) => needed.has(server.key) && server.script === CANNED_SCRIPT)) {
+  needed.add('gateway-cached');
+}
 const servers = SERVERS.filter((server) => needed.has(server.key));
 
 // Bursts, plus about a quarter of a second around each (settling, IPC, stragglers).
@@ -195,11 +198,13 @@ try {
     scenarioResults.push(await measureScenario(scenario));
   }
 
-  /** The canned answer's page: what a page-cache hit of `gateway-cached` sends, bytes and headers. */
+  /** The canned answers' page: what a page-cache hit of `gateway-cached` sends, bytes and headers. */
   async function handCannedPage() {
-    const canned = running.get('canned');
+    const canned = servers
+      .filter((server) => server.script === CANNED_SCRIPT)
+      .flatMap((server) => running.get(server.key) ?? []);
     const cached = running.get('gateway-cached');
-    if (!canned || !cached) return;
+    if (canned.length === 0 || !cached) return;
     await firstPage(cached, requests.anonymous); // Started, and the page stored.
     // undici's request, as the load generator sends it: no Accept-Encoding of
     // fetch's own, and the bytes as they came.
@@ -215,7 +220,7 @@ try {
           if (DROPPED_HEADERS.has(name) || value === undefined) continue;
           kept[name] = Array.isArray(value) ? value.join(', ') : value;
         }
-        canned.child.send({ body: text, headers: kept });
+        for (const each of canned) each.child.send({ body: text, headers: kept });
         return;
       }
       await sleep(50);

@@ -252,6 +252,7 @@ function renderTargets(results: ScenarioResult[], run: RunInfo): string {
     for (const [row, label] of [
       [anonymous, 'anonymous, page cache on'],
       [unlogged, 'ablation: hits with no request line'],
+      [find(ROW.minimalHit), 'ablation: the canned answer, keyed and logged'],
     ] as const) {
       if (!row || !canned || !cpuBound) continue;
       const at = TARGETS.hitsOverCanned;

@@ -32,6 +32,8 @@ export const SERVERS: ServerSpec[] = [
   { key: 'yoga-floor-ky', script: 'bench/servers/yoga-floor.js', env: { FLOOR_CLIENT: 'ky' } },
   // Handed the bytes and headers of a page-cache hit of `gateway-cached` (homepage.ts).
   { key: 'canned', script: 'bench/servers/canned.js' },
+  // Ablation: the least a keyed, logged page-cache hit does (issue 20).
+  { key: 'canned-minimal-hit', script: 'bench/servers/canned.js', env: { CANNED_HIT: 'minimal' } },
   { key: 'gateway', script: 'src/main.js', env: UNCACHED_ENV },
   // The same gateway again: the A/A pair whose spread is the run's noise floor.
   { key: 'gateway-copy', script: 'src/main.js', env: UNCACHED_ENV },
@@ -71,6 +73,7 @@ export const ROW = {
   floor: 'floor',
   floorAnonymous: 'floor, anonymous',
   canned: 'canned answer',
+  minimalHit: 'canned answer, keyed and logged',
   floorKy: 'floor, calls through ky',
   yogaFloor: 'graphql-yoga over the floor',
   yogaFloorKy: 'graphql-yoga over the floor, calls through ky',
@@ -109,6 +112,13 @@ export const ROWS: RowSpec[] = [
     viewer: 'anonymous',
     about:
       "node:http writing the bytes and headers of the gateway's page-cache hit (bench/servers/canned.ts): what this machine allows a hit",
+  },
+  {
+    name: ROW.minimalHit,
+    server: 'canned-minimal-hit',
+    viewer: 'anonymous',
+    about:
+      'ablation: the canned answer plus the least a keyed, logged hit does (the body hashed into a key with SHA-256, a Map lookup, one pino request line; bench/servers/canned.ts): what this stack allows a hit that keeps its features',
   },
   {
     name: ROW.floorKy,
