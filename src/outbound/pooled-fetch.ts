@@ -59,9 +59,10 @@ const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
  * option. Node 20's global fetch costs several times a pooled `request` per call
  * (BENCHMARKS.md); this keeps ky's API and error types and swaps only the
  * transport. It answers only what our upstream client asks of fetch: the
- * request's method, URL, headers and signal (or `callSignal`) go out; the status, headers and a
- * streamed body come back. Redirects are never followed (as `redirect: 'manual'`).
- * A request for another origin is refused rather than silently sent elsewhere.
+ * request's method, URL, headers and signal (or `callSignal`) go out; the
+ * status, headers and a streamed body come back. Redirects are never followed
+ * (as `redirect: 'manual'`). A request for another origin is refused rather
+ * than silently sent elsewhere.
  */
 export function createPooledFetch(
   origin: string,
@@ -82,8 +83,8 @@ export function createPooledFetch(
     input: RequestInfo | URL,
     init?: RequestInit & PooledFetchInit,
   ): Promise<Response> {
-    // ky hands over a finished Request, with its own extra options as `init`
-    // (of which only `callSignal` concerns the transport): no second Request is built for it.
+    // ky hands over a finished Request, with its own extra options as `init` (of
+    // which only `callSignal` concerns the transport): no second Request is built.
     const request = input instanceof Request ? input : new Request(input, init);
     const signal = init?.callSignal ?? request.signal;
     const url = new URL(request.url);
