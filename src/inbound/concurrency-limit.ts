@@ -179,10 +179,7 @@ export function createConcurrencyLimit({
     // start) is undone in a few intervals, not the seconds a tenth at a time takes.
     const idle = waitMs <= aimMs / 2 && !busy;
     const cutTooDeep =
-      bound &&
-      late === 0 &&
-      answered >= floor &&
-      Math.max(peak, inFlight) / intervalPace <= lateMs / 4;
+      bound && late === 0 && answered >= floor && peak / intervalPace <= lateMs / 4;
     if (saturated && runningLate) {
       if (at >= holdUntil) {
         const by = Math.min(0.9, Math.max(0.5, aimMs / waitMs));
