@@ -56,7 +56,7 @@ import {
 } from './lib.js';
 import { startRedis, type BenchRedis } from './redis.js';
 import type { OverloadResult, RowResult, ScenarioResult } from './report.js';
-import { REQUIRED_ROWS, ROW, ROWS, SERVERS, type RowSpec } from './rows.js';
+import { CANNED_SCRIPT, REQUIRED_ROWS, ROW, ROWS, SERVERS, type RowSpec } from './rows.js';
 import {
   BrokenRun,
   firstPage,
@@ -126,7 +126,6 @@ const rows = ROWS.filter(
   (row) => !ONLY || ONLY.includes(row.server) || REQUIRED_ROWS.includes(row.name),
 );
 // The canned answers serve what gateway-cached's page cache sent: that server runs too.
-const CANNED_SCRIPT = 'bench/servers/canned.js';
 const needed = new Set(rows.map((row) => row.server));
 if (SERVERS.some((server) => needed.has(server.key) && server.script === CANNED_SCRIPT)) {
   needed.add('gateway-cached');

@@ -248,10 +248,9 @@ function renderTargets(results: ScenarioResult[], run: RunInfo): string {
     }
     // Where a target is missed, its ablation row says whether it was within
     // reach: the same target for the row without the feature or the gateway.
-    const unlogged = find(ROW.anonymousCachedUnlogged);
     for (const [row, label] of [
       [anonymous, 'anonymous, page cache on'],
-      [unlogged, 'ablation: hits with no request line'],
+      [find(ROW.anonymousCachedUnlogged), 'ablation: hits with no request line'],
       [find(ROW.minimalHit), 'ablation: the canned answer, keyed and logged'],
     ] as const) {
       if (!row || !canned || !cpuBound) continue;

@@ -23,6 +23,9 @@ export type RowSpec = {
   about: string;
 };
 
+/** The canned answer's script: each server running it is handed a page-cache hit to serve (homepage.ts). */
+export const CANNED_SCRIPT = 'bench/servers/canned.js';
+
 export const SERVERS: ServerSpec[] = [
   { key: 'floor', script: 'bench/servers/floor.js' },
   // Ablations of the fixed stack (issue 20): the floor with ky as its HTTP
@@ -31,9 +34,9 @@ export const SERVERS: ServerSpec[] = [
   { key: 'yoga-floor', script: 'bench/servers/yoga-floor.js' },
   { key: 'yoga-floor-ky', script: 'bench/servers/yoga-floor.js', env: { FLOOR_CLIENT: 'ky' } },
   // Handed the bytes and headers of a page-cache hit of `gateway-cached` (homepage.ts).
-  { key: 'canned', script: 'bench/servers/canned.js' },
+  { key: 'canned', script: CANNED_SCRIPT },
   // Ablation: the least a keyed, logged page-cache hit does (issue 20).
-  { key: 'canned-minimal-hit', script: 'bench/servers/canned.js', env: { CANNED_HIT: 'minimal' } },
+  { key: 'canned-minimal-hit', script: CANNED_SCRIPT, env: { CANNED_HIT: 'minimal' } },
   { key: 'gateway', script: 'src/main.js', env: UNCACHED_ENV },
   // The same gateway again: the A/A pair whose spread is the run's noise floor.
   { key: 'gateway-copy', script: 'src/main.js', env: UNCACHED_ENV },

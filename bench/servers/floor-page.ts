@@ -25,14 +25,17 @@ const base = {
   catalog: env('CATALOG_URL'),
 };
 
-/** GETs one URL and parses its JSON body, trusting it. */
-export type GetJson = <T>(url: string) => Promise<T>;
+type Service = keyof typeof base;
+
+/** GETs `path` (no leading slash) from a service and parses its JSON body, trusting it. */
+export type GetJson = <T>(service: Service, path: string) => Promise<T>;
 
 /** Keep-alive `http.request`: the floor's own way. */
 export function httpGetJson(): GetJson {
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-  return <T>(url: string) =>
+  return <T>(service: Service, path: string) =>
     new Promise<T>((resolve, reject) => {
+      const url = `${base[service]}/${path}`;
       request(url, { agent, headers: { accept: 'application/json' } }, (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -50,31 +53,33 @@ export function httpGetJson(): GetJson {
 
 /**
  * ky 1 as the gateway's upstream client uses it (upstream-client.ts): one
- * instance per origin on the gateway's undici pool (pooled-fetch.ts), retries
- * and timeouts off in ky, and a call's own AbortController with its timer,
- * cleared when the call ends. An ablation: what the fixed HTTP client costs a
- * page, with nothing else of the gateway around it.
+ * instance per service, its base URL as `prefixUrl`, on the gateway's undici
+ * pool (pooled-fetch.ts), retries and timeouts off in ky, and a call's own
+ * AbortController with its timer, cleared when the call ends. An ablation:
+ * what the fixed HTTP client costs a page, with nothing else of the gateway
+ * around it.
  */
 export function kyGetJson(timeoutMs = 1000): GetJson {
-  const clients = new Map(
-    Object.values(base).map((origin) => [
-      new URL(origin).origin,
-      ky.create({
-        fetch: createPooledFetch(new URL(origin).origin).fetch,
-        retry: 0,
-        timeout: false,
-        redirect: 'manual',
-        headers: { accept: 'application/json' },
-      }),
-    ]),
-  );
-  return async <T>(url: string) => {
-    const http = clients.get(new URL(url).origin);
-    if (!http) throw new Error(`${url}: not an upstream`);
+  const client = (baseUrl: string) =>
+    ky.create({
+      fetch: createPooledFetch(baseUrl).fetch,
+      prefixUrl: baseUrl,
+      retry: 0,
+      timeout: false,
+      redirect: 'manual',
+      headers: { accept: 'application/json' },
+    });
+  const clients = {
+    promo: client(base.promo),
+    recommendations: client(base.recommendations),
+    catalog: client(base.catalog),
+  };
+  return async <T>(service: Service, path: string) => {
+    const http = clients[service];
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     try {
-      return await http.get(url, { signal: controller.signal }).json<T>();
+      return await http.get(path, { signal: controller.signal }).json<T>();
     } finally {
       clearTimeout(timer);
     }
@@ -100,11 +105,12 @@ export async function homepage(getJson: GetJson, authorization: string | undefin
         .payload.sub
     : undefined;
   const [{ promotions }, { items }] = await Promise.all([
-    getJson<{ promotions: Promotion[] }>(`${base.promo}/promotions/active`),
+    getJson<{ promotions: Promotion[] }>('promo', 'promotions/active'),
     getJson<{ items: Pick[] }>(
+      'recommendations',
       userId === undefined
-        ? `${base.recommendations}/recommendations/popular?limit=${limit}`
-        : `${base.recommendations}/users/${encodeURIComponent(userId)}/recommendations?limit=${limit}`,
+        ? `recommendations/popular?limit=${limit}`
+        : `users/${encodeURIComponent(userId)}/recommendations?limit=${limit}`,
     ),
   ]);
   const ids = [
@@ -113,7 +119,7 @@ export async function homepage(getJson: GetJson, authorization: string | undefin
       ...items.map((item) => item.bookId),
     ]),
   ];
-  const { books } = await getJson<{ books: Book[] }>(`${base.catalog}/books?ids=${ids.join(',')}`);
+  const { books } = await getJson<{ books: Book[] }>('catalog', `books?ids=${ids.join(',')}`);
   const byId = new Map(books.map((book) => [book.id, book]));
   return {
     promo: promotions.map((promotion) => ({
