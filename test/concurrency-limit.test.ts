@@ -32,6 +32,8 @@ function limitUnderTest({
      */
     interval({
       inFlight,
+      atEnd = inFlight,
+      decisions = true,
       wait,
       refused = false,
       late = true,
@@ -39,6 +41,10 @@ function limitUnderTest({
       busy = 0,
     }: {
       inFlight: number;
+      /** In flight when the interval ends (default `inFlight`, the most at its decisions). */
+      atEnd?: number;
+      /** Whether any request arrived in it (default true). */
+      decisions?: boolean;
       wait: number;
       refused?: boolean;
       late?: boolean;
@@ -48,10 +54,10 @@ function limitUnderTest({
     }) {
       waitMs = wait;
       busyShare = busy;
-      limit.record(inFlight, refused);
+      if (decisions) limit.record(inFlight, refused);
       for (let i = 0; i < answered; i++) limit.finished(late ? 600 : 100);
       at += 100;
-      return limit.current(inFlight);
+      return limit.current(atEnd);
     },
   };
 }
@@ -245,6 +251,16 @@ describe('the adaptive concurrency limit', () => {
       for (let i = 0; i < 5; i++) expect(interval({ inFlight: 256, wait: 100 })).toBe(1000);
     });
 
+    it("reads growth from each interval's peak: a closed loop's waves of answers hold steady", () => {
+      const { interval } = limitUnderTest({ steadyLateMs });
+      expect(interval({ inFlight: 256, wait: 100, late: false })).toBe(1000);
+      // Pages of 600 ms answered in waves: in flight at each interval's end
+      // swings from 130 to 256 while every interval reaches 256.
+      for (const atEnd of [130, 200, 256, 130, 200, 256]) {
+        expect(interval({ inFlight: 256, atEnd, wait: 100 })).toBe(1000);
+      }
+    });
+
     it('is cut for pages past the steady mark', () => {
       const { limit, interval } = limitUnderTest({ steadyLateMs });
       expect(interval({ inFlight: 256, wait: 100, late: false })).toBe(1000);
@@ -269,6 +285,16 @@ describe('the adaptive concurrency limit', () => {
         expect(interval({ inFlight: 128, wait: 100, late: false, refused: true })).toBe(128);
       expect(interval({ inFlight: 128, wait: 100, refused: true })).toBe(64);
     });
+  });
+
+  it('is cut from what was in flight as an interval began when no request arrived in it (a pause)', () => {
+    const { interval } = limitUnderTest();
+    expect(interval({ inFlight: 256, wait: 10, late: false })).toBe(1000);
+    // The process pauses, then answers all 256 at once, late, and nothing arrives:
+    // cut from 256 (at most 1,280 answered within the late mark), halved.
+    expect(interval({ inFlight: 0, atEnd: 0, decisions: false, wait: 1000, answered: 256 })).toBe(
+      128,
+    );
   });
 
   it('never goes below its floor', () => {

@@ -122,7 +122,7 @@ export function createConcurrencyLimit({
   let limit = ceiling;
   let intervalStart = now();
   let holdUntil = Number.NEGATIVE_INFINITY;
-  // Over the current interval: the most in flight at a decision, and whether the limit refused any.
+  // Over the current interval: the most in flight at its start or at a decision, and whether the limit refused any.
   let peak = 0;
   let bound = false;
   let answered = 0;
@@ -130,8 +130,8 @@ export function createConcurrencyLimit({
   let lateWhenSteady = 0;
   // Pages answered per ms, smoothed over intervals (0: none read yet).
   let smoothedPace = 0;
-  // In flight at the last interval's end, and for how many intervals running it grew.
-  let lastInFlight = 0;
+  // The most in flight over the last interval, and for how many intervals running it grew.
+  let lastPeak = 0;
   let growing = 0;
 
   const adjust = (at: number, inFlight: number) => {
@@ -145,10 +145,13 @@ export function createConcurrencyLimit({
     // a spike of two or three times the peak: each turn stays short, so the wait
     // can stay under its aim, but hundreds of pages share the turns, each needs
     // many, and all finish late. A closed loop of clients at full use fills
-    // once, then holds steady, and is left alone.
+    // once, then holds steady, and is left alone. Read from each interval's
+    // peak, not from what is in flight at its end: a closed loop's pages are
+    // answered in waves, and at 256 clients that one sample swung between 130
+    // and 256, which read as growth two intervals running.
     const busy = readBusy() >= busyMark;
-    growing = inFlight > lastInFlight + Math.max(floor, lastInFlight / 10) ? growing + 1 : 0;
-    lastInFlight = inFlight;
+    growing = peak > lastPeak + Math.max(floor, lastPeak / 10) ? growing + 1 : 0;
+    lastPeak = peak;
     const saturated = waitMs > aimMs || (busy && growing >= 2);
     // Pages show lateness once answered, half a deadline after a spike began.
     // The queue in hand shows it sooner (Little's law): what is in flight takes
@@ -197,7 +200,10 @@ export function createConcurrencyLimit({
     } else if (bound) {
       limit = Math.min(ceiling, Math.max(limit + 1, Math.floor(limit * 1.1)));
     }
-    peak = 0;
+    // Each interval's peak starts from what is in flight as it begins: an
+    // interval with no decision in it (the process paused, then answered a
+    // queue at once) was read as nothing in flight, and its cut went to the floor.
+    peak = inFlight;
     bound = false;
     answered = 0;
     late = 0;
