@@ -31,7 +31,7 @@ type Service = keyof typeof base;
 export type GetJson = <T>(service: Service, path: string) => Promise<T>;
 
 /** Keep-alive `http.request`: the floor's own way. */
-export function httpGetJson(): GetJson {
+function httpGetJson(): GetJson {
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
   return <T>(service: Service, path: string) =>
     new Promise<T>((resolve, reject) => {
@@ -59,7 +59,7 @@ export function httpGetJson(): GetJson {
  * what the fixed HTTP client costs a page, with nothing else of the gateway
  * around it.
  */
-export function kyGetJson(timeoutMs = 1000): GetJson {
+function kyGetJson(timeoutMs = 1000): GetJson {
   const client = (baseUrl: string) =>
     ky.create({
       fetch: createPooledFetch(baseUrl).fetch,
@@ -84,6 +84,14 @@ export function kyGetJson(timeoutMs = 1000): GetJson {
       clearTimeout(timer);
     }
   };
+}
+
+/**
+ * How the page's calls are made, as FLOOR_CLIENT says: `ky` for the ablation
+ * rows (bench/rows.ts), otherwise the floor's own keep-alive `http.request`.
+ */
+export function floorGetJson(): GetJson {
+  return process.env.FLOOR_CLIENT === 'ky' ? kyGetJson() : httpGetJson();
 }
 
 const card = (book: Book | undefined) =>

@@ -8,9 +8,9 @@
 // instead of http.request: an ablation row, what the fixed HTTP client alone
 // costs (bench/rows.ts).
 import { createServer, type IncomingMessage } from 'node:http';
-import { env, homepage, httpGetJson, kyGetJson } from './floor-page.js';
+import { env, floorGetJson, homepage } from './floor-page.js';
 
-const getJson = process.env.FLOOR_CLIENT === 'ky' ? kyGetJson() : httpGetJson();
+const getJson = floorGetJson();
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -9,9 +9,9 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createSchema, createYoga } from 'graphql-yoga';
-import { env, homepage, httpGetJson, kyGetJson } from './floor-page.js';
+import { env, floorGetJson, homepage } from './floor-page.js';
 
-const getJson = process.env.FLOOR_CLIENT === 'ky' ? kyGetJson() : httpGetJson();
+const getJson = floorGetJson();
 // The gateway's schema, read as src/app.ts reads it (not imported: that would load the whole gateway).
 const typeDefs = readFileSync(new URL('../../schema.graphql', import.meta.url), 'utf8');
 
