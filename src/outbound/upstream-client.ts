@@ -158,10 +158,7 @@ export function createUpstreamClient({
           'x-request-id': call.requestId,
           ...call.traceHeaders,
         },
-        // To the pooled fetch beside ky's Request, which ky hands over with its
-        // own signal; given as ky's `signal`, ky 1 would tie the two together
-        // with AbortSignal.any on every call, whose weak references outlive the
-        // young generation (measured: bench/levers.md, issue 20).
+        // Beside ky's Request, not as ky's `signal`: why, at `PooledFetchInit`.
         callSignal: signal,
       };
       const response = await http.get(path, options);
